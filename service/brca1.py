@@ -1,0 +1,59 @@
+"""The Findlay et al. 2018 BRCA1 saturation genome editing table (3,893 SNVs, hg19, 1-based).
+
+Shipped as ``service/data/brca1/findlay2018_brca1_snvs.tsv``, derived from the paper's Supplementary
+Table 1 by ``scripts/derive_findlay.py``; provenance in ``service/data/brca1/README.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+GENOME = "hg19"
+#: Consequences that change the protein-coding sequence (the rest are splice-region, intronic, UTR).
+CODING = frozenset({"Missense", "Nonsense", "Synonymous"})
+
+
+@dataclass(frozen=True)
+class FindlaySnv:
+    chrom: str
+    pos: int  # 1-based hg19
+    ref: str
+    alt: str
+    consequence: str
+    function_score: float
+    func_class: str  # FUNC, INT or LOF
+
+    @property
+    def is_lof(self) -> bool:
+        return self.func_class == "LOF"
+
+    @property
+    def is_coding(self) -> bool:
+        return self.consequence in CODING
+
+    @property
+    def notation(self) -> str:
+        return f"{self.chrom}:{self.pos}:{self.ref}:{self.alt}"
+
+
+def default_path() -> Path:
+    return Path(str(resources.files("service") / "data" / "brca1" / "findlay2018_brca1_snvs.tsv"))
+
+
+def load_findlay(path: Path | None = None) -> list[FindlaySnv]:
+    with (path or default_path()).open() as handle:
+        return [
+            FindlaySnv(
+                chrom=row["chromosome"],
+                pos=int(row["position_hg19"]),
+                ref=row["reference"],
+                alt=row["alt"],
+                consequence=row["consequence"],
+                function_score=float(row["function_score_mean"]),
+                func_class=row["func_class"],
+            )
+            for row in csv.DictReader(handle, delimiter="\t")
+        ]
