@@ -1,0 +1,1 @@
+"""Genome sources: where reference bases come from. See ``service.genome.base``."""

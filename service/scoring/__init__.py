@@ -1,0 +1,1 @@
+"""Scorers: sequences in, per-position log-probabilities out. See ``service.scoring.base``."""
