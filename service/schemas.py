@@ -1,0 +1,176 @@
+"""Wire models (pydantic v2). Every coordinate field says its base in its description."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Genome = Literal["hg38", "hg19"]
+DeltaMethod = Literal["window", "suffix"]
+LabelName = Literal["likely_pathogenic", "likely_benign", "uncalibrated"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors -----------------------------------------------------------------------------------------
+
+
+class ErrorBody(_Model):
+    type: str = Field(description="Machine-readable error type, e.g. 'ref_mismatch', 'invalid_variant'.")
+    message: str = Field(description="What went wrong, for people.")
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorEnvelope(_Model):
+    error: ErrorBody
+
+
+# --- /score -----------------------------------------------------------------------------------------
+
+
+class ScoreRequest(_Model):
+    sequences: list[str] = Field(
+        min_length=1, description="DNA sequences (A, C, G, T, N; any case), each at least 2 bases."
+    )
+    per_position: bool = Field(False, description="Also return the per-position log-probabilities.")
+    reverse_complement: bool = Field(
+        False, description="Average each score with its reverse complement's (as evo2's score_sequences_rc)."
+    )
+
+
+class SequenceScore(_Model):
+    length: int
+    mean_log_likelihood: float = Field(description="Mean over t ≥ 1 of log p(x_t | x_<t), no BOS (Evo 2).")
+    sum_log_likelihood: float = Field(description="Sum of the same L - 1 terms.")
+    log_probs: list[float] | None = Field(
+        None, description="Element i is log p(x[i+1] | x[0..i]) (0-based), L - 1 values; on request."
+    )
+
+
+class ScoreResponse(_Model):
+    model: str
+    reverse_complement: bool
+    scores: list[SequenceScore]
+
+
+# --- /variant-delta ---------------------------------------------------------------------------------
+
+
+class VariantFields(_Model):
+    chrom: str = Field(examples=["chr17"], description="Chromosome: chr17, 17, NC_000017.11, MT, …")
+    pos: int = Field(ge=1, examples=[43119628], description="1-based position (VCF) of the first ref base.")
+    ref: str | None = Field(
+        None,
+        examples=["T"],
+        description="Reference allele; checked against the genome. Omit to use the genome's base (SNVs).",
+    )
+    alt: str = Field(examples=["G"], description="Alternate allele (A, C, G, T; up to 64 bp).")
+
+
+VariantInput = str | VariantFields
+
+
+class VariantDeltaRequest(_Model):
+    variant: VariantInput | None = Field(
+        None,
+        description="One variant: 'chr17:43119628:T:G', 'chr17-43119628-T-G', '17:43119628 T>G', "
+        "'chr17:g.43119628T>G', 'NC_000017.11:g.43119628T>G' (positions 1-based), or fields.",
+        examples=["chr17:43119628:T:G"],
+    )
+    variants: list[VariantInput] | None = Field(
+        None, description="Several variants, answered in order; one bad variant does not sink the others."
+    )
+    genome: Genome = Field("hg38", description="Genome build (UCSC name).")
+    window: int | None = Field(
+        None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
+    )
+    delta_method: DeltaMethod = Field(
+        "window",
+        description="'window': mean log-likelihood over the whole window (the notebook's); 'suffix': the "
+        "same sum restricted to positions from the first differing base, same denominator.",
+    )
+    reverse_complement: bool = Field(False, description="Average with the reverse-complement strand.")
+
+
+class Interval(_Model):
+    chrom: str
+    start: int = Field(description="0-based start (inclusive).")
+    end: int = Field(description="0-based end (exclusive).")
+
+
+class VariantResult(_Model):
+    input: str = Field(description="The variant as sent.")
+    variant: str = Field(description="Normalised variant, chrom:pos:ref:alt with pos 1-based.")
+    chrom: str
+    pos: int = Field(description="1-based position (VCF).")
+    ref: str = Field(description="Reference allele (checked against the genome, or read from it).")
+    alt: str
+    kind: Literal["snv", "mnv", "insertion", "deletion"]
+    genome: Genome
+    window: Interval = Field(description="Reference window, 0-based half-open.")
+    alt_window: Interval = Field(
+        description="Genome bases the alternate window is built from, 0-based half-open (differs for indels)."
+    )
+    region: str = Field(description="Reference window as a 1-based inclusive region string.")
+    window_length: int
+    variant_index: int = Field(description="0-based index of the variant's first base in both windows.")
+    ref_score: float = Field(description="Score of the reference window (see delta_method).")
+    alt_score: float = Field(description="Score of the alternate window.")
+    delta_score: float = Field(description="alt_score - ref_score; negative = less likely under the model.")
+    delta_method: DeltaMethod
+    reverse_complement: bool
+    label: LabelName = Field(description="From the model's BRCA1 calibration; 'uncalibrated' without one.")
+    probability_lof: float | None = Field(
+        None, description="Calibrated probability of loss of function (BRCA1-trained; not a clinical call)."
+    )
+    confidence: float | None = Field(
+        None, description="The original project's heuristic min(1, |delta - threshold| / class std)."
+    )
+    model: str
+
+
+class VariantError(_Model):
+    input: str = Field(description="The variant as sent.")
+    error: ErrorBody
+
+
+class VariantDeltaResponse(_Model):
+    model: str
+    genome: Genome
+    window: int = Field(description="Requested window length in bp.")
+    results: list[VariantResult | VariantError] = Field(description="One entry per variant, in input order.")
+
+
+# --- the original project's frontend contract -------------------------------------------------------
+
+
+class LegacyAnalysisResponse(_Model):
+    position: int = Field(description="1-based position, as sent.")
+    reference: str
+    alternative: str
+    delta_score: float
+    prediction: str = Field(description="'Likely pathogenic', 'Likely benign' or 'Uncalibrated model'.")
+    classification_confidence: float
+
+
+# --- /health and /info ------------------------------------------------------------------------------
+
+
+class HealthResponse(_Model):
+    status: Literal["ok", "degraded"]
+    model: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class InfoResponse(_Model):
+    service: str
+    version: str
+    model: dict[str, Any]
+    calibration: dict[str, Any]
+    genome: dict[str, Any]
+    defaults: dict[str, Any]
+    limits: dict[str, Any]
+    auth: dict[str, Any]

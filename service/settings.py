@@ -1,0 +1,89 @@
+"""Service settings: arguments > environment (``EVO2_SERVICE_*``) > defaults.
+
+Built in the app factory (``create_app``), never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GenomeSourceName = Literal["bundled", "fasta", "ucsc"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EVO2_SERVICE_", env_nested_delimiter="__", extra="ignore")
+
+    # --- model -------------------------------------------------------------------------------------
+    model: str = Field(
+        "kmer", description="Scorer: 'kmer' (CPU baseline) or an Evo 2 model name such as 'evo2_7b'."
+    )
+    evo2_local_path: Path | None = Field(None, description="Evo 2 checkpoint file (no hub call when set).")
+    device: str = Field("cuda:0", description="Torch device for Evo 2.")
+    max_batch_tokens: int = Field(
+        65_536, ge=1, description="Largest forward pass in tokens (batch size × length)."
+    )
+    use_kernels: bool = Field(False, description="Use Vortex's Triton kernels for the Hyena convolutions.")
+    calibration_dir: Path | None = Field(
+        None, description="Directory of <model>.json calibration files (default: packaged ones)."
+    )
+
+    # --- genome ------------------------------------------------------------------------------------
+    genome_sources: list[GenomeSourceName] = Field(
+        default_factory=lambda: ["bundled", "fasta", "ucsc"],
+        description="Sources in the order they are asked; the first that holds a region serves it.",
+    )
+    fasta_hg38: Path | None = Field(None, description="Indexed FASTA (plain or bgzip) for hg38.")
+    fasta_hg19: Path | None = Field(None, description="Indexed FASTA (plain or bgzip) for hg19.")
+    ucsc_base_url: str = "https://api.genome.ucsc.edu"
+    ucsc_connect_timeout_s: float = Field(5.0, gt=0)
+    ucsc_read_timeout_s: float = Field(20.0, gt=0)
+    ucsc_max_attempts: int = Field(4, ge=1, le=10)
+    ucsc_retry_budget_s: float = Field(30.0, gt=0)
+    ucsc_breaker_failures: int = Field(5, ge=1)
+    ucsc_breaker_reset_s: float = Field(30.0, gt=0)
+    region_cache_bytes: int = Field(64 * 2**20, ge=0, description="Byte bound of the fetched-region cache.")
+    cluster_max_bp: int = Field(
+        1_000_000, ge=1, description="Largest single genome fetch when variants are clustered."
+    )
+
+    # --- requests and limits -----------------------------------------------------------------------
+    default_genome: Literal["hg38", "hg19"] = "hg38"
+    default_window: int = Field(8192, description="Window in bp (the Evo 2 BRCA1 notebook's 8,192).")
+    min_window: int = 128
+    max_window: int = 65_536
+    max_variants: int = Field(1000, ge=1, description="Variants in one /variant-delta request.")
+    max_sequences: int = Field(64, ge=1, description="Sequences in one /score request.")
+    max_sequence_length: int = Field(65_536, ge=2)
+    max_total_bases: int = Field(1_048_576, ge=2, description="Total bases in one /score request.")
+    max_body_bytes: int = Field(2 * 2**20, ge=1024, description="Largest request body (413 above).")
+
+    # --- model queue -------------------------------------------------------------------------------
+    max_queue: int = Field(64, ge=1, description="Model jobs waiting at once before 503 overloaded.")
+    model_timeout_s: float = Field(300.0, gt=0)
+    queue_retry_after_s: float = Field(5.0, gt=0)
+
+    # --- access ------------------------------------------------------------------------------------
+    api_keys: list[SecretStr] = Field(default_factory=list, description="Accepted API keys (bearer).")
+    require_api_key: bool = Field(False, description="Refuse requests without a valid key (not /health).")
+    cors_origins: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: float = Field(0, ge=0, description="Requests per minute per key or IP; 0 = off.")
+    rate_limit_burst: int = Field(30, ge=1)
+
+    @field_validator("default_window", "min_window", "max_window")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value < 2 or value % 2:
+            raise ValueError("window sizes must be even and ≥ 2")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if not self.min_window <= self.default_window <= self.max_window:
+            raise ValueError("need min_window ≤ default_window ≤ max_window")
+        if self.require_api_key and not self.api_keys:
+            raise ValueError("require_api_key is set but no api_keys are configured")
+        return self
