@@ -17,7 +17,7 @@ def build_scorer(settings: Settings) -> Scorer:
 
     return Evo2Scorer.load(
         settings.model,
-        local_path=settings.evo2_local_path,
+        local_path=str(settings.evo2_local_path) if settings.evo2_local_path else None,
         device=settings.device,
         max_batch_tokens=settings.max_batch_tokens,
         use_kernels=settings.use_kernels,

@@ -192,8 +192,8 @@ def _result(
         pos=variant.pos,
         ref=variant.ref,
         alt=variant.alt,
-        kind=variant.kind,  # type: ignore[arg-type]
-        genome=options.genome,  # type: ignore[arg-type]
+        kind=variant.kind,
+        genome=options.genome,
         window=Interval(chrom=w.ref_interval.chrom, start=w.ref_interval.start, end=w.ref_interval.end),
         alt_window=Interval(chrom=w.alt_interval.chrom, start=w.alt_interval.start, end=w.alt_interval.end),
         region=w.ref_interval.region(),
@@ -204,7 +204,7 @@ def _result(
         delta_score=outcome.delta,
         delta_method=options.delta_method,
         reverse_complement=options.reverse_complement,
-        label=label.label,  # type: ignore[arg-type]
+        label=label.label,
         probability_lof=label.probability_lof,
         confidence=label.confidence,
         model=model,

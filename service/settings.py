@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GenomeSourceName = Literal["bundled", "fasta", "ucsc"]
+DEFAULT_GENOME_SOURCES: tuple[GenomeSourceName, ...] = ("bundled", "fasta", "ucsc")
 
 
 class Settings(BaseSettings):
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
 
     # --- genome ------------------------------------------------------------------------------------
     genome_sources: list[GenomeSourceName] = Field(
-        default_factory=lambda: ["bundled", "fasta", "ucsc"],
+        default_factory=lambda: list(DEFAULT_GENOME_SOURCES),
         description="Sources in the order they are asked; the first that holds a region serves it.",
     )
     fasta_hg38: Path | None = Field(None, description="Indexed FASTA (plain or bgzip) for hg38.")
