@@ -14,6 +14,7 @@ from service.genome.bundled import BundledGenome
 from service.genome.layered import LayeredGenome
 from service.scoring.kmer import KmerScorer
 from service.settings import Settings
+from tests.support.ucsc_server import ucsc_server  # noqa: F401  (fixture)
 
 
 @pytest.fixture

@@ -1,0 +1,517 @@
+"""Reference bases from the UCSC Genome Browser REST API.
+
+This is the only module that knows UCSC's URLs and JSON (documented at
+https://genome.ucsc.edu/goldenPath/help/api.html; server source: kent ``src/hg/hubApi``):
+
+* ``GET /getData/sequence?genome=G;chrom=C;start=S;end=E``: ``start``/``end`` are 0-based half-open,
+  exactly like ``Interval``, so no arithmetic happens at this edge. ``dna`` is soft-masked (repeats in
+  lower case) and is upper-cased here; its length and the echoed ``genome/chrom/start/end`` are checked.
+* ``GET /list/chromosomes?genome=G``: chromosome name → size.
+
+Politeness and resilience: one shared ``httpx.AsyncClient`` (created on first use), a region cache
+that also merges concurrent requests for the same region, retries with exponential backoff and jitter
+that honour ``Retry-After`` within both an attempt count and a time budget, and a circuit breaker that
+fails fast while UCSC is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import httpx
+
+from service import __version__
+from service.coords import Interval
+from service.errors import (
+    OutOfBounds,
+    ServiceError,
+    UnknownChromosome,
+    UnknownGenome,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from service.genome.breaker import CircuitBreaker
+from service.genome.region_cache import RegionCache
+
+SEQUENCE = "/getData/sequence"
+CHROMOSOMES = "/list/chromosomes"
+
+#: UCSC's bot delay answers 429 with ``Retry-After: 30``; used when a 429 carries no usable header.
+DEFAULT_RETRY_AFTER_S = 30.0
+
+_CHROM_RE = re.compile(r"^[A-Za-z0-9_.]{1,64}$")
+_BASES_RE = re.compile(r"^[ACGTN]*$")
+_CHROM_SIZE_RE = re.compile(r"chromosome size (\d+)")
+_TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times"}
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way worth retrying (internal; never leaves this module)."""
+
+    def __init__(
+        self,
+        kind: str,
+        what: str,
+        *,
+        retry_after: float | None = None,
+        upstream_message: str | None = None,
+    ) -> None:
+        super().__init__(what)
+        self.kind = kind  # "timeout" | "rate_limited" | "error"
+        self.what = what  # completes "UCSC /getData/sequence ..."
+        self.retry_after = retry_after
+        self.upstream_message = upstream_message
+
+
+class UcscGenome:
+    """``GenomeSource`` over the UCSC REST API."""
+
+    name = "ucsc"
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "https://api.genome.ucsc.edu",
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 20.0,
+        max_attempts: int = 4,
+        retry_budget_s: float = 30.0,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 8.0,
+        cache_bytes: int = 64 * 2**20,
+        breaker_failures: int = 5,
+        breaker_reset_s: float = 30.0,
+        genomes: tuple[str, ...] = ("hg38", "hg19"),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if retry_budget_s <= 0:
+            raise ValueError("retry_budget_s must be positive")
+        self.base_url = base_url.rstrip("/")
+        self.genomes = tuple(genomes)
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_attempts = max_attempts
+        self.retry_budget_s = retry_budget_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._client = client
+        self._owns_client = False
+        self._transport = transport
+        self._sleep = sleep
+        self._random = random.Random()
+        self._breaker = breaker or CircuitBreaker(failure_threshold=breaker_failures, reset_s=breaker_reset_s)
+        self._cache = RegionCache(cache_bytes)
+        self._sizes: dict[str, Mapping[str, int]] = {}
+        self._sizes_inflight: dict[str, asyncio.Task[Mapping[str, int]]] = {}
+        self._counters = {"requests": 0, "retries": 0, "failures": 0, "rejected": 0}
+
+    # -- GenomeSource -------------------------------------------------------------------------------
+
+    def covers(self, genome: str, interval: Interval) -> bool:
+        return genome in self.genomes
+
+    async def chrom_sizes(self, genome: str) -> Mapping[str, int]:
+        self._check_genome(genome)
+        cached = self._sizes.get(genome)
+        if cached is not None:
+            return cached
+        task = self._sizes_inflight.get(genome)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._load_chrom_sizes(genome))
+            self._sizes_inflight[genome] = task
+            task.add_done_callback(lambda done: self._settle_sizes(genome, done))
+        return await asyncio.shield(task)
+
+    async def fetch(self, genome: str, interval: Interval) -> str:
+        self._check_genome(genome)
+        self._check_chrom(genome, interval)
+        sizes = self._sizes.get(genome)
+        if sizes is not None:
+            self._check_bounds(genome, interval, sizes)
+        if len(interval) == 0:
+            return ""
+        return await self._cache.get_or_fetch(
+            genome, interval, lambda region: self._fetch_remote(genome, region)
+        )
+
+    async def aclose(self) -> None:
+        await self._cache.cancel_pending()
+        pending = list(self._sizes_inflight.values())
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._client is not None and self._owns_client:
+            await self._client.aclose()
+            self._client = None
+            self._owns_client = False
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "base_url": self.base_url,
+            "genomes": list(self.genomes),
+            "breaker": self._breaker.describe(),
+            "cache": self._cache.stats(),
+            "stats": self.stats,
+        }
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: HTTP requests sent, retries, cache hits/misses, coalesced waiters, failed fetches."""
+        return {
+            "requests": self._counters["requests"],
+            "retries": self._counters["retries"],
+            "cache_hits": self._cache.hits,
+            "cache_misses": self._cache.misses,
+            "coalesced": self._cache.coalesced,
+            "failures": self._counters["failures"],
+            "rejected_by_breaker": self._counters["rejected"],
+        }
+
+    # -- validation before sending ------------------------------------------------------------------
+
+    def _check_genome(self, genome: str) -> None:
+        if genome not in self.genomes:
+            raise UnknownGenome(
+                f"genome {genome!r} is not served by the UCSC source; supported: {', '.join(self.genomes)}",
+                detail={"genome": genome, "supported": list(self.genomes)},
+            )
+
+    @staticmethod
+    def _check_chrom(genome: str, interval: Interval) -> None:
+        if not _CHROM_RE.match(interval.chrom):
+            raise UnknownChromosome(
+                f"invalid chromosome name {interval.chrom!r}",
+                detail={"genome": genome, "chrom": interval.chrom[:80]},
+            )
+
+    @staticmethod
+    def _check_bounds(genome: str, interval: Interval, sizes: Mapping[str, int]) -> None:
+        size = sizes.get(interval.chrom)
+        if size is None:
+            raise UnknownChromosome(
+                f"{genome} has no chromosome {interval.chrom}",
+                detail={"genome": genome, "chrom": interval.chrom},
+            )
+        if interval.end > size:
+            raise OutOfBounds(
+                f"{interval.region()} extends past the end of {interval.chrom} ({size:,} bp) in {genome}",
+                detail={"genome": genome, "region": interval.region(), "chrom_size": size},
+            )
+
+    # -- the two endpoints --------------------------------------------------------------------------
+
+    async def _fetch_remote(self, genome: str, region: Interval) -> str:
+        params: dict[str, str | int] = {
+            "genome": genome,
+            "chrom": region.chrom,
+            "start": region.start,
+            "end": region.end,
+        }
+
+        def parse(body: dict[str, Any]) -> str:
+            return _parse_sequence(body, genome, region)
+
+        def refused(message: str) -> ServiceError:
+            return _sequence_refusal(message, genome, region)
+
+        return await self._call(SEQUENCE, params, parse, refused)
+
+    async def _load_chrom_sizes(self, genome: str) -> Mapping[str, int]:
+        def parse(body: dict[str, Any]) -> Mapping[str, int]:
+            return _parse_chromosomes(body, genome)
+
+        def refused(message: str) -> ServiceError:
+            if "can not find genome" in message:
+                return UnknownGenome(
+                    f"UCSC does not know genome {genome!r}",
+                    detail={"genome": genome, "upstream_message": message[:300]},
+                )
+            return UpstreamError(
+                f"UCSC {CHROMOSOMES} refused the request (HTTP 400)",
+                detail={"endpoint": CHROMOSOMES, "genome": genome, "upstream_message": message[:300]},
+            )
+
+        sizes = await self._call(CHROMOSOMES, {"genome": genome}, parse, refused)
+        self._sizes[genome] = sizes
+        return sizes
+
+    def _settle_sizes(self, genome: str, task: asyncio.Task[Mapping[str, int]]) -> None:
+        if self._sizes_inflight.get(genome) is task:
+            del self._sizes_inflight[genome]
+        if not task.cancelled():
+            task.exception()  # mark retrieved; waiters receive it through shield
+
+    # -- breaker + retries --------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        endpoint: str,
+        params: Mapping[str, str | int],
+        parse: Callable[[dict[str, Any]], T],
+        refused: Callable[[str], ServiceError],
+    ) -> T:
+        if not self._breaker.allow():
+            self._counters["rejected"] += 1
+            wait = max(self._breaker.retry_after(), 1.0)
+            raise UpstreamUnavailable(
+                f"UCSC is failing; not asking it again for {wait:.0f} s (circuit breaker open)",
+                detail={"endpoint": endpoint, "breaker": self._breaker.state},
+                retry_after=wait,
+            )
+        try:
+            result = await self._with_retries(endpoint, params, parse, refused)
+        except (UpstreamError, UpstreamTimeout):
+            self._counters["failures"] += 1
+            self._breaker.record_failure()
+            raise
+        except ServiceError:
+            # UCSC answered a well-formed refusal (unknown chromosome, out of bounds): it is healthy.
+            self._breaker.record_success()
+            raise
+        except BaseException:
+            self._breaker.release()
+            raise
+        self._breaker.record_success()
+        return result
+
+    async def _with_retries(
+        self,
+        endpoint: str,
+        params: Mapping[str, str | int],
+        parse: Callable[[dict[str, Any]], T],
+        refused: Callable[[str], ServiceError],
+    ) -> T:
+        client = self._http()
+        url = self.base_url + endpoint
+        spent = 0.0  # seconds of the budget used: time waiting on UCSC plus backoff sleeps
+        failures: list[_Retryable] = []
+        gave_up = ""
+        for attempt in range(1, self.max_attempts + 1):
+            remaining = self.retry_budget_s - spent
+            if remaining <= 0:
+                gave_up = f"retry budget of {self.retry_budget_s:g} s spent"
+                break
+            started = time.monotonic()
+            try:
+                self._counters["requests"] += 1
+                response = await client.get(url, params=dict(params), timeout=self._timeout(remaining))
+                return _judge(response, endpoint, parse, refused)
+            except _Retryable as failure:
+                failures.append(failure)
+            except httpx.TimeoutException:
+                failures.append(_Retryable("timeout", "timed out"))
+            except httpx.RequestError as exc:
+                failures.append(_Retryable("error", _transport_failure(exc)))
+            finally:
+                spent += time.monotonic() - started
+            if attempt == self.max_attempts:
+                break
+            last = failures[-1]
+            delay = self._backoff(attempt)
+            if last.retry_after is not None:
+                if last.retry_after > self.retry_budget_s - spent:
+                    gave_up = (
+                        f"Retry-After of {last.retry_after:g} s exceeds the remaining retry budget "
+                        f"of {max(self.retry_budget_s - spent, 0.0):.1f} s"
+                    )
+                    break
+                delay = max(delay, last.retry_after)
+            if spent + delay > self.retry_budget_s:
+                gave_up = f"retry budget of {self.retry_budget_s:g} s spent"
+                break
+            self._counters["retries"] += 1
+            log.warning("UCSC %s %s (attempt %d); retrying in %.1f s", endpoint, last.what, attempt, delay)
+            await self._sleep(delay)
+            spent += delay
+        raise _give_up(endpoint, failures, gave_up, self.read_timeout)
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        return self._random.uniform(ceiling / 2, ceiling)
+
+    def _timeout(self, remaining: float) -> httpx.Timeout:
+        connect = min(self.connect_timeout, remaining)
+        read = min(self.read_timeout, remaining)
+        return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                timeout=httpx.Timeout(self.read_timeout, connect=self.connect_timeout),
+                headers={"User-Agent": f"evo2-variant-service/{__version__}"},
+                follow_redirects=False,
+            )
+            self._owns_client = True
+        return self._client
+
+
+# -- answers ----------------------------------------------------------------------------------------
+
+
+def _judge(
+    response: httpx.Response,
+    endpoint: str,
+    parse: Callable[[dict[str, Any]], T],
+    refused: Callable[[str], ServiceError],
+) -> T:
+    status = response.status_code
+    if status == 200:
+        try:
+            body = response.json()
+        except ValueError:
+            raise _Retryable("error", "answered invalid JSON") from None
+        if not isinstance(body, dict):
+            raise _Retryable("error", "answered JSON that is not an object")
+        return parse(body)
+    if status == 429:
+        raise _Retryable(
+            "rate_limited",
+            "answered HTTP 429 (too many requests)",
+            retry_after=_retry_after(response),
+            upstream_message=_error_message(response),
+        )
+    if status >= 500:
+        raise _Retryable(
+            "error",
+            f"answered HTTP {status}",
+            retry_after=_retry_after(response),
+            upstream_message=_error_message(response),
+        )
+    message = _error_message(response)
+    if status == 400 and message is not None:
+        raise refused(message)
+    detail: dict[str, Any] = {"endpoint": endpoint, "status": status}
+    if message is not None:
+        detail["upstream_message"] = message[:300]
+    raise UpstreamError(f"UCSC {endpoint} answered HTTP {status}", detail=detail)
+
+
+def _parse_sequence(body: dict[str, Any], genome: str, region: Interval) -> str:
+    dna = body.get("dna")
+    if not isinstance(dna, str):
+        raise _Retryable("error", "answered without a dna field")
+    echoed = (body.get("genome"), body.get("chrom"), body.get("start"), body.get("end"))
+    if echoed != (genome, region.chrom, region.start, region.end) or isinstance(body.get("start"), bool):
+        raise _Retryable("error", "answered for another region than asked")
+    if len(dna) != len(region):
+        raise _Retryable("error", f"answered {len(dna)} bases for a {len(region)}-bp request")
+    bases = dna.upper()
+    if not _BASES_RE.match(bases):
+        raise _Retryable("error", "answered dna with characters other than A, C, G, T, N")
+    return bases
+
+
+def _parse_chromosomes(body: dict[str, Any], genome: str) -> Mapping[str, int]:
+    chromosomes = body.get("chromosomes")
+    if body.get("genome") != genome or not isinstance(chromosomes, dict) or not chromosomes:
+        raise _Retryable("error", "answered without a chromosome list for the genome asked")
+    sizes: dict[str, int] = {}
+    for name, size in chromosomes.items():
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise _Retryable("error", "answered a chromosome list with invalid sizes")
+        sizes[name] = size
+    count = body.get("chromCount")
+    if count is not None and count != len(sizes):
+        raise _Retryable("error", f"answered {len(sizes)} chromosomes where chromCount says {count}")
+    return MappingProxyType(sizes)
+
+
+def _sequence_refusal(message: str, genome: str, region: Interval) -> ServiceError:
+    detail: dict[str, Any] = {"genome": genome, "region": region.region(), "upstream_message": message[:300]}
+    if "can not find genome" in message:
+        return UnknownGenome(f"UCSC does not know genome {genome!r}", detail=detail)
+    if "can not find specified chrom" in message:
+        return UnknownChromosome(f"{genome} has no chromosome {region.chrom}", detail=detail)
+    if "past end of chromosome" in message or "illegal start,end" in message:
+        size = _CHROM_SIZE_RE.search(message)
+        if size is not None:
+            detail["chrom_size"] = int(size.group(1))
+        return OutOfBounds(f"{region.region()} is outside {region.chrom} in {genome}", detail=detail)
+    return UpstreamError(
+        f"UCSC {SEQUENCE} refused the request for {region.region()} (HTTP 400)",
+        detail={"endpoint": SEQUENCE, **detail},
+    )
+
+
+def _error_message(response: httpx.Response) -> str | None:
+    """UCSC's ``error`` field, if the body is its JSON error layout."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    message = body.get("error") if isinstance(body, dict) else None
+    return message if isinstance(message, str) else None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or ``None``."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(seconds, 0.0)
+
+
+def _transport_failure(exc: httpx.RequestError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "could not be reached"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return "closed the connection without an answer"
+    return "could not be read"
+
+
+def _give_up(endpoint: str, failures: list[_Retryable], gave_up: str, read_timeout: float) -> ServiceError:
+    last = failures[-1]
+    count = len(failures)
+    times = _TIMES.get(count, f"{count} times")
+    kinds = list(dict.fromkeys(failure.what for failure in failures))
+    if len(kinds) == 1:
+        message = f"UCSC {endpoint} {last.what} {times}"
+    else:
+        message = f"UCSC {endpoint} failed {times} ({'; '.join(kinds)})"
+    if gave_up:
+        message += f"; gave up: {gave_up}"
+    detail: dict[str, Any] = {"endpoint": endpoint, "attempts": count, "last": last.what}
+    if last.upstream_message:
+        detail["upstream_message"] = last.upstream_message[:300]
+    if last.kind == "timeout":
+        detail["read_timeout_s"] = read_timeout
+        return UpstreamTimeout(message, detail=detail)
+    if last.kind == "rate_limited":
+        retry_after = last.retry_after if last.retry_after is not None else DEFAULT_RETRY_AFTER_S
+        return UpstreamUnavailable(message, detail=detail, retry_after=retry_after)
+    return UpstreamError(message, detail=detail)
