@@ -1,0 +1,339 @@
+"""The Evo 2 scorer: per-position log-probabilities from a Vortex ``StripedHyena`` model.
+
+Runs on a GPU in production (``Evo2Scorer.load``) and on a CPU in tests (a tiny random-weight
+model handed to the constructor). torch, evo2 and vortex are imported inside functions only.
+
+Scoring follows ``evo2.scoring`` exactly (no BOS; element ``i`` is ``log p(x[i+1] | x[:i+1])``),
+but the reduction is done here from the logits: evo2's ``score_sequences`` runs batch size 1 by
+default and, in a batch of unequal lengths, folds ``log p(PAD)`` into shorter sequences' means.
+Here sequences are batched by equal length only, so padding never happens.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from service.errors import InvalidSequence, LimitExceeded, ModelUnavailable
+from service.scoring.base import ScorerStats
+from service.scoring.evo2_models import (
+    DEFAULT_MODEL,
+    FP8_MIN_COMPUTE_CAPABILITY,
+    MODELS,
+    Evo2ModelSpec,
+    get_model_spec,
+)
+
+#: Retry-After (seconds) of a GPU out-of-memory answer: a retry helps only if other work held the
+#: memory at the time; a smaller window is the real fix.
+OOM_RETRY_AFTER_S = 30.0
+
+#: Bases the scorer accepts (upper case; one byte per token, as evo2's ``CharLevelTokenizer``).
+ALPHABET = "ACGTN"
+_ALLOWED = frozenset(ALPHABET)
+
+_OOM_MARKERS = ("out of memory", "cufft_alloc_failed")
+
+
+def encode_dna(seq: str) -> np.ndarray:
+    """Token ids of ``seq``: one uint8 per base (A=65, C=67, G=71, T=84, N=78), no BOS.
+
+    Raises :class:`InvalidSequence` for anything but upper-case A, C, G, T and N.
+    """
+    bad = sorted(set(seq) - _ALLOWED)
+    if bad:
+        raise InvalidSequence(
+            f"sequence contains characters other than A, C, G, T, N: {''.join(bad[:10])!r}",
+            detail={"invalid_characters": bad[:10]},
+        )
+    return np.frombuffer(seq.encode("ascii"), dtype=np.uint8)
+
+
+def _module_available(name: str) -> bool:
+    if name in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def unmet_requirements(spec: Evo2ModelSpec, *, device: str, use_kernels: bool = False) -> list[str]:
+    """Why ``spec`` cannot be loaded on ``device`` here (empty when it can). Imports torch."""
+    problems: list[str] = []
+    if not (_module_available("evo2") and _module_available("vortex")):
+        return ["evo2 and vtx are not installed (pip install 'evo2==0.6.0' 'vtx==1.1.0')"]
+    if spec.requires_transformer_engine and not _module_available("transformer_engine"):
+        problems.append(
+            f"{spec.name} needs FP8 through NVIDIA Transformer Engine, which is not installed "
+            "(the 7B models run without it)"
+        )
+    if not _module_available("flash_attn_2_cuda"):
+        problems.append(f"evo2's config for {spec.name} uses flash-attn, which is not installed")
+    if use_kernels and not _module_available("triton"):
+        problems.append("use_kernels needs Triton, which is not installed")
+
+    import torch
+
+    target = torch.device(device)
+    if target.type != "cuda":
+        return problems
+    if not torch.cuda.is_available():
+        problems.append(f"device {device!r} requested but CUDA is not available")
+        return problems
+    if target.index not in (None, 0):
+        problems.append(
+            "Vortex always places the model on cuda:0 (and spreads it over the other visible GPUs); "
+            "choose GPUs with CUDA_VISIBLE_DEVICES instead of device='cuda:N'"
+        )
+    count = torch.cuda.device_count()
+    total_gib = sum(torch.cuda.get_device_properties(i).total_memory for i in range(count)) / 2**30
+    if total_gib < spec.min_gpu_memory_gib:
+        problems.append(
+            f"{spec.name} needs about {spec.min_gpu_memory_gib} GiB of GPU memory "
+            f"({spec.gpu_hint}); {count} visible GPU(s) have {total_gib:.0f} GiB"
+        )
+    if spec.requires_transformer_engine:
+        capability = min(torch.cuda.get_device_capability(i) for i in range(count))
+        if capability < FP8_MIN_COMPUTE_CAPABILITY:
+            need = ".".join(map(str, FP8_MIN_COMPUTE_CAPABILITY))
+            have = ".".join(map(str, capability))
+            problems.append(f"{spec.name} needs FP8 (compute capability {need}+, Ada/Hopper); GPU has {have}")
+    return problems
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and any(m in str(exc).lower() for m in _OOM_MARKERS)
+
+
+class Evo2Scorer:
+    """:class:`service.scoring.base.Scorer` backed by an Evo 2 (Vortex ``StripedHyena``) model.
+
+    ``model(input_ids)`` must return ``(logits, ...)`` (or logits) with logits of shape
+    ``(batch, length, vocab)``. One lock serialises all model work; ``log_probs`` may be called
+    from several threads.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str,
+        device: str,
+        max_batch_tokens: int = 65536,
+        max_length: int,
+        use_kernels: bool = False,
+    ) -> None:
+        if max_batch_tokens < 1:
+            raise ValueError("max_batch_tokens must be at least 1")
+        if max_length < 1:
+            raise ValueError("max_length must be at least 1")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+        self.device = str(device)
+        self.max_batch_tokens = int(max_batch_tokens)
+        self.max_length = int(max_length)
+        self.use_kernels = use_kernels
+        self.stats = ScorerStats()
+        self._lock = threading.Lock()
+        #: Per sequence length, the largest batch known to fit after an out-of-memory split.
+        self._batch_caps: dict[int, int] = {}
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def load(
+        cls,
+        model_name: str = DEFAULT_MODEL,
+        *,
+        local_path: str | os.PathLike[str] | None = None,
+        device: str = "cuda:0",
+        max_batch_tokens: int = 65536,
+        use_kernels: bool = False,
+    ) -> Evo2Scorer:
+        """Load ``evo2.models.Evo2(model_name, local_path=...)`` once and wrap it.
+
+        Without ``local_path`` evo2 consults the Hugging Face hub. Requirements (Transformer
+        Engine, flash-attn, CUDA, GPU memory, compute capability, Triton for ``use_kernels``) are
+        checked first: :class:`ModelUnavailable` says what is missing. On CUDA the model keeps
+        evo2's dtypes (bfloat16, float32 poles and residues); on a CPU it is cast to float32.
+        """
+        spec = get_model_spec(model_name)
+        problems = unmet_requirements(spec, device=device, use_kernels=use_kernels)
+        if problems:
+            raise ModelUnavailable(
+                f"{model_name} cannot be loaded here: " + "; ".join(problems),
+                detail={"model": model_name, "device": device, "problems": problems},
+            )
+        if local_path is not None and not os.path.isfile(local_path):
+            raise ModelUnavailable(
+                f"checkpoint not found: {os.fspath(local_path)}",
+                detail={"model": model_name, "path": os.fspath(local_path)},
+            )
+        try:
+            from evo2.models import Evo2
+        except ImportError as exc:
+            raise ModelUnavailable(f"evo2 cannot be imported: {exc}", detail={"model": model_name}) from exc
+
+        kwargs: dict[str, Any] = {"use_kernels": use_kernels}
+        if local_path is not None:
+            kwargs["local_path"] = os.fspath(local_path)
+        try:
+            evo = Evo2(model_name, **kwargs)
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            # A corrupt or mismatched checkpoint, out of memory while loading, a hub failure.
+            raise ModelUnavailable(
+                f"loading {model_name} failed: {exc}", detail={"model": model_name}
+            ) from exc
+        model = evo.model.eval()
+        first = next(model.parameters()).device
+        if first.type != "cuda":
+            model = model.float()
+        return cls(
+            model,
+            evo.tokenizer,
+            name=model_name,
+            device=str(first),
+            max_batch_tokens=max_batch_tokens,
+            max_length=spec.context_length,
+            use_kernels=use_kernels,
+        )
+
+    # ------------------------------------------------------------------ Scorer protocol
+
+    def log_probs(self, seqs: Sequence[str]) -> list[np.ndarray]:
+        """Per-position log-probabilities (float64, length ``len(s) - 1``), in input order.
+
+        Sequences are grouped by length; each group is cut into batches of at most
+        ``max_batch_tokens`` tokens (at least one sequence), one forward pass per batch.
+        """
+        tokens = [encode_dna(seq) for seq in seqs]
+        for seq_tokens in tokens:
+            if seq_tokens.size > self.max_length:
+                raise LimitExceeded(
+                    f"a {seq_tokens.size}-bp sequence exceeds the {self.max_length}-bp context "
+                    f"of {self.name}",
+                    detail={"length": int(seq_tokens.size), "max_length": self.max_length},
+                )
+        results: list[np.ndarray | None] = [None] * len(tokens)
+        groups: dict[int, list[int]] = {}
+        for index, seq_tokens in enumerate(tokens):
+            if seq_tokens.size < 2:
+                results[index] = np.zeros(0, dtype=np.float64)
+            else:
+                groups.setdefault(int(seq_tokens.size), []).append(index)
+
+        for length, indices in groups.items():
+            start = 0
+            while start < len(indices):
+                with self._lock:
+                    per_batch = max(1, self.max_batch_tokens // length)
+                    per_batch = min(per_batch, self._batch_caps.get(length, per_batch))
+                    chunk = indices[start : start + per_batch]
+                    rows = self._score_batch(np.stack([tokens[i] for i in chunk]))
+                for index, row in zip(chunk, rows, strict=True):
+                    results[index] = row
+                start += len(chunk)
+        return [r if r is not None else np.zeros(0, dtype=np.float64) for r in results]
+
+    def describe(self) -> dict[str, Any]:
+        spec = MODELS.get(self.name)
+        return {
+            "model": self.name,
+            "backend": "evo2",
+            "device": self.device,
+            "dtype": self._dtype(),
+            "context_length": self.max_length,
+            "max_batch_tokens": self.max_batch_tokens,
+            "use_kernels": self.use_kernels,
+            "parameters": self._parameter_count(),
+            "requirements": spec.requirements() if spec is not None else {},
+        }
+
+    # ------------------------------------------------------------------ batches
+
+    def forward_batch(self, tokens: np.ndarray) -> np.ndarray:
+        """One forward pass over an ``(n, L)`` array of token ids: ``(n, L - 1)`` float64 log-probs.
+
+        No batching and no out-of-memory handling (the benchmark uses it to find what fits).
+        """
+        if tokens.ndim != 2 or tokens.shape[1] < 2:
+            raise ValueError("tokens must be a 2-D array with at least two columns")
+        with self._lock:
+            return self._forward(tokens)
+
+    def _score_batch(self, tokens: np.ndarray) -> np.ndarray:
+        """Forward ``tokens``; on out-of-memory, halve the batch and retry down to one sequence."""
+        try:
+            return self._forward(tokens)
+        except Exception as exc:
+            if not _is_out_of_memory(exc):
+                raise
+        # Outside the except block, so the failed attempt's tensors (held by the traceback) are freed.
+        self._release_cache()
+        count, length = tokens.shape
+        if count == 1:
+            raise ModelUnavailable(
+                f"GPU out of memory scoring a {length}-bp sequence; use a smaller window",
+                detail={"model": self.name, "length": int(length)},
+                retry_after=OOM_RETRY_AFTER_S,
+            )
+        half = (count + 1) // 2
+        self._batch_caps[length] = min(self._batch_caps.get(length, half), half)
+        return np.concatenate([self._score_batch(tokens[:half]), self._score_batch(tokens[half:])])
+
+    def _forward(self, tokens: np.ndarray) -> np.ndarray:
+        import torch
+
+        count, length = tokens.shape
+        started = time.perf_counter()
+        with torch.inference_mode():
+            input_ids = torch.from_numpy(np.ascontiguousarray(tokens, dtype=np.int64)).to(self.device)
+            output = self.model(input_ids)
+            logits = output[0] if isinstance(output, tuple) else output
+            logits = logits[:, :-1].float()
+            targets = input_ids[:, 1:].unsqueeze(-1)
+            # log_softmax(logits)[target] without materialising the full log-softmax.
+            picked = logits.gather(-1, targets).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+            result = picked.double().cpu().numpy()
+        self.stats.record(
+            sequences=count,
+            forward_passes=1,
+            tokens=count * length,
+            seconds=time.perf_counter() - started,
+        )
+        return result
+
+    @staticmethod
+    def _release_cache() -> None:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    # ------------------------------------------------------------------ facts
+
+    def _dtype(self) -> str | None:
+        layer = getattr(self.model, "embedding_layer", None)
+        weight = getattr(layer, "weight", None)
+        if weight is None:
+            params = getattr(self.model, "parameters", None)
+            weight = next(iter(params()), None) if callable(params) else None
+        return None if weight is None else str(weight.dtype).removeprefix("torch.")
+
+    def _parameter_count(self) -> int | None:
+        params = getattr(self.model, "parameters", None)
+        return int(sum(p.numel() for p in params())) if callable(params) else None
