@@ -1,0 +1,314 @@
+"""Deployment settings for Modal: what ``modal_deploy.py``'s decorators read, tests and the README state.
+
+Plain data, no Modal import. Defaults live in :class:`Deployment`; a few operational ones can be
+overridden by ``EVO2_DEPLOY_<FIELD>`` environment variables when running ``modal deploy`` (the GPU type,
+container caps, CORS origins, ...). The image pins cannot: change them here, deliberately.
+
+The deploying shell's values travel into the containers (:meth:`Deployment.runtime_env`), so the module
+evaluates the same way on both sides.
+
+Figures marked ESTIMATE (cold start, seconds per window, cost) are placeholders until
+``bench/gpu_evo2_7b.py`` measures them on a GPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from service.scoring.evo2_models import MODELS
+
+SnapshotMode = Literal["off", "memory", "gpu"]
+
+#: Commits of the checkpoint repositories that this service was written against. The evo2_7b commit
+#: (and the MD5 below) are the ones independent Evo 2 reproductions report for ``evo2_7b.pt``.
+PINNED_REVISIONS: dict[str, str] = {
+    "evo2_7b": "bda0089f92582d5baabf0f22d9fc85f3588f6b58",
+}
+CHECKPOINT_MD5: dict[str, str] = {
+    "evo2_7b": "359ef88ccac2a62644035578de8a7db4",
+}
+
+#: The service's runtime dependencies, pinned for the image. Each must satisfy the bounds in
+#: pyproject.toml's ``[project].dependencies`` (a test checks), so the image runs what CI tested.
+SERVICE_REQUIREMENTS: tuple[str, ...] = (
+    "fastapi==0.165.0",
+    "pydantic==2.14.3",
+    "pydantic-settings==2.16.3",
+    "httpx==0.28.1",
+    "uvicorn==0.54.0",
+    "numpy==2.4.6",
+    "biopython==1.88",
+    "pyfaidx==0.9.2.2",
+    "prometheus-client==0.26.0",
+    "tqdm==4.70.1",
+)
+
+#: Modal list prices seen for the GPUs this service fits on (USD per GPU-hour; check modal.com/pricing).
+GPU_USD_PER_HOUR: dict[str, float] = {"H100": 3.95, "H200": 4.54, "A100-80GB": 2.50, "L40S": 1.95}
+
+#: ESTIMATE (to be replaced by bench/gpu_evo2_7b.py): seconds for one cold container (imports,
+#: reading ~14 GB from the volume, moving it to the GPU), low and high.
+ESTIMATED_COLD_START_S: tuple[float, float] = (30.0, 90.0)
+#: ESTIMATE: GPU seconds per 8,192-bp window for evo2_7b on an H100 (the FLOP floor is ~0.13 s).
+ESTIMATED_SECONDS_PER_WINDOW = 0.3
+#: Windows scored per SNV: a reference and an alternate window (alleles at one position share the ref).
+WINDOWS_PER_VARIANT = 2.0
+
+_REVISION_RE = re.compile(r"^[0-9a-f]{40}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+ENV_PREFIX = "EVO2_DEPLOY_"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    # --- names ---------------------------------------------------------------------------------------
+    app_name: str = "evo2-variant-service"
+    #: Label of the web endpoint: https://<workspace>--<label>.modal.run
+    web_label: str = "evo2-variant-service"
+
+    # --- model and weights ---------------------------------------------------------------------------
+    model: str = "evo2_7b"
+    #: Commit of the checkpoint repository; empty means "not pinned" (downloads refuse unless allowed).
+    model_revision: str = PINNED_REVISIONS["evo2_7b"]
+    #: Expected MD5 of the checkpoint file; empty skips the check.
+    checkpoint_md5: str = CHECKPOINT_MD5["evo2_7b"]
+    volume_name: str = "evo2-weights"
+    weights_mount: str = "/weights"
+    max_batch_tokens: int = 65_536
+    use_kernels: bool = False
+
+    # --- GPU class -----------------------------------------------------------------------------------
+    gpu: str = "H100"
+    #: Seconds one input (a web request or a bulk chunk) may run.
+    timeout_s: int = 900
+    #: Seconds a cold container may take to start: imports plus reading ~14 GB from the volume.
+    startup_timeout_s: int = 900
+    #: Idle seconds before a container stops (an idle H100 bills until then).
+    scaledown_window_s: int = 180
+    #: The cost cap: at most this many GPU containers at once.
+    max_containers: int = 3
+    min_containers: int = 0
+    #: Inputs one container accepts at once (/health answers while the model computes; GPU work is
+    #: serialised inside the app by its model queue).
+    max_concurrent_inputs: int = 16
+    #: Container memory request: loading the checkpoint holds ~14 GB in host memory.
+    memory_mib: int = 32_768
+    #: "off"; "memory": CPU memory snapshot of the imported libraries; "gpu": also the loaded model
+    #: (Modal's GPU snapshots are alpha). Snapshots only apply to deployed apps.
+    snapshot: SnapshotMode = "off"
+
+    # --- access --------------------------------------------------------------------------------------
+    #: Modal secret holding the API keys as a JSON list in ``api_keys_env``.
+    api_keys_secret: str = "evo2-service-keys"
+    api_keys_env: str = "EVO2_SERVICE_API_KEYS"
+    require_api_key: bool = True
+    #: Modal's proxy auth (Modal-Key / Modal-Secret headers, checked before any container starts).
+    requires_proxy_auth: bool = False
+    cors_origins: tuple[str, ...] = ()
+    #: Optional Modal secret with HF_TOKEN for download_weights (the Evo 2 repositories are public).
+    hf_token_secret: str = ""
+
+    # --- download ------------------------------------------------------------------------------------
+    download_timeout_s: int = 3600
+
+    # --- bulk ----------------------------------------------------------------------------------------
+    bulk_chunk_rows: int = 200
+
+    # --- image pins (not overridable from the environment) ---------------------------------------------
+    python_version: str = "3.12"
+    torch_version: str = "2.7.1"
+    torch_index_url: str = "https://download.pytorch.org/whl/cu128"
+    flash_attn_wheel_url: str = (
+        "https://github.com/Dao-AILab/flash-attention/releases/download/v2.8.3/"
+        "flash_attn-2.8.3+cu12torch2.7cxx11abiTRUE-cp312-cp312-linux_x86_64.whl"
+    )
+    evo2_requirement: str = "evo2==0.6.0"
+    vtx_requirement: str = "vtx==1.1.0"
+    hf_hub_requirement: str = "huggingface_hub==2.4.0"
+    service_requirements: tuple[str, ...] = SERVICE_REQUIREMENTS
+    #: Non-Python-file package data the image must carry (``add_local_python_source`` keeps .py only).
+    package_data_dir: str = "service/data"
+
+    # ------------------------------------------------------------------------------------------------
+
+    def __post_init__(self) -> None:
+        if self.snapshot not in ("off", "memory", "gpu"):
+            raise ValueError(f"snapshot must be off, memory or gpu, not {self.snapshot!r}")
+        if not 2 <= self.scaledown_window_s <= 3600:
+            raise ValueError("scaledown_window_s must be within 2..3600 (Modal's range)")
+        if self.min_containers < 0 or self.max_containers < max(1, self.min_containers):
+            raise ValueError("need 0 ≤ min_containers ≤ max_containers and max_containers ≥ 1")
+        if self.max_concurrent_inputs < 1 or self.bulk_chunk_rows < 1:
+            raise ValueError("max_concurrent_inputs and bulk_chunk_rows must be ≥ 1")
+        spec = MODELS.get(self.model)
+        if spec is None or spec.requires_transformer_engine:
+            deployable = ", ".join(n for n, m in MODELS.items() if not m.requires_transformer_engine)
+            raise ValueError(
+                f"cannot deploy {self.model!r}: the image has no Transformer Engine; deployable: {deployable}"
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Deployment:
+        """Defaults, overridden by ``EVO2_DEPLOY_<FIELD>`` variables for the fields in ``ENV_FIELDS``.
+
+        Choosing another ``MODEL`` drops the evo2_7b pin: give its ``MODEL_REVISION`` (and optionally
+        ``CHECKPOINT_MD5``) as well.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        kinds = {f.name: f.default for f in dataclasses.fields(cls)}
+        for name in ENV_FIELDS:
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is not None:
+                values[name] = _parse(name, raw, kinds[name])
+        model = values.get("model", cls.model)
+        if model != cls.model:
+            values.setdefault("model_revision", PINNED_REVISIONS.get(model, ""))
+            values.setdefault("checkpoint_md5", CHECKPOINT_MD5.get(model, ""))
+        return cls(**values)
+
+    def runtime_env(self) -> dict[str, str]:
+        """``EVO2_DEPLOY_*`` variables that rebuild this deployment inside a container."""
+        out = {}
+        for name in ENV_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool):
+                text = "1" if value else "0"
+            elif isinstance(value, tuple):
+                text = ",".join(value)
+            else:
+                text = str(value)
+            out[ENV_PREFIX + name.upper()] = text
+        return out
+
+    # --- derived -------------------------------------------------------------------------------------
+
+    @property
+    def checkpoint_repo(self) -> str:
+        return MODELS[self.model].hf_repo
+
+    @property
+    def checkpoint_filename(self) -> str:
+        return MODELS[self.model].checkpoint
+
+    @property
+    def is_pinned(self) -> bool:
+        return bool(_REVISION_RE.match(self.model_revision))
+
+    @property
+    def checkpoint_dir(self) -> str:
+        """Where the checkpoint of this revision lives on the volume (revisions never overwrite)."""
+        revision = self.model_revision if self.is_pinned else "unpinned"
+        return f"{self.weights_mount}/{self.checkpoint_repo}/{revision}"
+
+    @property
+    def checkpoint_path(self) -> str:
+        return f"{self.checkpoint_dir}/{self.checkpoint_filename}"
+
+    @property
+    def hf_home(self) -> str:
+        return f"{self.weights_mount}/hf-home"
+
+    @property
+    def image_env(self) -> dict[str, str]:
+        """Environment of the GPU image: no hub calls, caches on the volume."""
+        return {
+            "HF_HOME": self.hf_home,
+            "HF_HUB_OFFLINE": "1",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    @property
+    def gpu_usd_per_hour(self) -> float | None:
+        return GPU_USD_PER_HOUR.get(self.gpu.split(":")[0].rstrip("!"))
+
+    @property
+    def gpu_count(self) -> int:
+        _, _, count = self.gpu.partition(":")
+        return int(count) if count else 1
+
+    def estimated_cost_usd(
+        self,
+        variants: int,
+        *,
+        seconds_per_window: float = ESTIMATED_SECONDS_PER_WINDOW,
+        containers: int = 1,
+    ) -> float | None:
+        """ESTIMATE of the GPU bill for scoring ``variants`` SNVs: compute, plus one cold start and one
+        scale-down window per container. ``None`` for a GPU without a known price."""
+        price = self.gpu_usd_per_hour
+        if price is None:
+            return None
+        compute_s = variants * WINDOWS_PER_VARIANT * seconds_per_window
+        overhead_s = containers * (ESTIMATED_COLD_START_S[1] + self.scaledown_window_s)
+        return (compute_s + overhead_s) / 3600 * price * self.gpu_count
+
+
+#: Fields an ``EVO2_DEPLOY_<FIELD>`` variable may override.
+ENV_FIELDS: tuple[str, ...] = (
+    "app_name",
+    "web_label",
+    "model",
+    "model_revision",
+    "checkpoint_md5",
+    "volume_name",
+    "max_batch_tokens",
+    "use_kernels",
+    "gpu",
+    "timeout_s",
+    "startup_timeout_s",
+    "scaledown_window_s",
+    "max_containers",
+    "min_containers",
+    "max_concurrent_inputs",
+    "memory_mib",
+    "snapshot",
+    "api_keys_secret",
+    "require_api_key",
+    "requires_proxy_auth",
+    "cors_origins",
+    "hf_token_secret",
+    "bulk_chunk_rows",
+)
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    text = raw.strip()
+    if isinstance(default, bool):
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a boolean (1/0, true/false), not {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be an integer, not {raw!r}") from None
+    if isinstance(default, tuple):
+        return tuple(item.strip() for item in text.split(",") if item.strip())
+    return text
+
+
+def requirement_pins(requirements: tuple[str, ...]) -> dict[str, str]:
+    """``("fastapi==0.1", ...)`` → ``{"fastapi": "0.1"}`` with normalised names."""
+    pins = {}
+    for requirement in requirements:
+        name, sep, version = requirement.partition("==")
+        if not sep:
+            raise ValueError(f"{requirement!r} is not pinned with ==")
+        pins[normalise_name(name)] = version.strip()
+    return pins
+
+
+def normalise_name(name: str) -> str:
+    """PEP 503 name normalisation."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
