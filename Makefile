@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck openapi bench bench-brca1 ts-types clean
+.PHONY: venv serve test lint typecheck openapi ts-types test-ts clean
 
 # The virtual environment is (re)built when pyproject.toml or the pins change.
 $(STAMP): pyproject.toml constraints/cpu.txt
@@ -38,6 +38,14 @@ typecheck: $(STAMP)
 # Regenerate openapi.json from the app (a test fails when it drifts).
 openapi: $(STAMP)
 	$(PY) scripts/export_openapi.py > openapi.json
+
+# TypeScript client: regenerate src/schema.d.ts from openapi.json; run its node tests (npm ci when
+# node_modules is missing; schema drift check, tsc build) against a uvicorn server the test starts.
+ts-types:
+	cd clients/typescript && { test -d node_modules || npm ci --no-audit --no-fund; } && npm run types
+
+test-ts: $(STAMP)
+	$(PY) -m pytest -q tests/test_typescript.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

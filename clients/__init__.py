@@ -1,0 +1,60 @@
+"""Python clients of the Evo 2 variant service (``Client``, ``AsyncClient``) and the ``evo2-variant`` CLI.
+
+Importing ``clients`` imports httpx and pydantic only; nothing from ``service``.
+"""
+
+from clients.async_ import AsyncClient
+from clients.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    InvalidResponseError,
+    RateLimitError,
+    ServerError,
+    ServiceAPIError,
+    UnavailableError,
+    UpstreamError,
+)
+from clients.models import (
+    AnalysisResponse,
+    ErrorBody,
+    HealthResponse,
+    InfoResponse,
+    Interval,
+    SaturationResponse,
+    ScoreResponse,
+    SequenceScore,
+    VariantDeltaResponse,
+    VariantError,
+    VariantFields,
+    VariantResult,
+)
+from clients.sync import Client
+
+__all__ = [
+    "APIConnectionError",
+    "APITimeoutError",
+    "AnalysisResponse",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "ErrorBody",
+    "HealthResponse",
+    "InfoResponse",
+    "Interval",
+    "InvalidResponseError",
+    "RateLimitError",
+    "SaturationResponse",
+    "ScoreResponse",
+    "SequenceScore",
+    "ServerError",
+    "ServiceAPIError",
+    "UnavailableError",
+    "UpstreamError",
+    "VariantDeltaResponse",
+    "VariantError",
+    "VariantFields",
+    "VariantResult",
+]
