@@ -201,11 +201,12 @@ def make_variant(
     return Variant(chrom_name, pos, ref_allele, alt_allele)
 
 
-_SEP = r"[:\-_\s]+"
+# Exactly one separator between fields (":", "-", "_" or white space), so "chr1:-5" is not position 5.
+_SEP = r"(?:\s*[:\-_]\s*|\s+)"
 _HGVS_RE = re.compile(r"^(?P<chrom>[A-Za-z0-9_.]+):g\.(?P<pos>\d+)(?P<ref>[A-Za-z]+)>(?P<alt>[A-Za-z]+)$")
 _VCF_RE = re.compile(
     rf"^(?P<chrom>[A-Za-z0-9_.]+?){_SEP}(?P<pos>\d+)"
-    rf"(?:{_SEP}|\s*)(?P<ref>[A-Za-z]+)(?:{_SEP}|\s*>\s*)(?P<alt>[A-Za-z]+)"
+    rf"{_SEP}(?P<ref>[A-Za-z]+)(?:{_SEP}|\s*>\s*)(?P<alt>[A-Za-z]+)"
     r"(?:_(?P<build>b3[78]))?$"
 )
 

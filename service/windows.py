@@ -110,6 +110,12 @@ def build_windows(variant: Variant, plan: WindowPlan, span_bases: str) -> Varian
     if len(alt_seq) < n:
         # A deletion near the chromosome end: both windows shrink to what the alt window can fill.
         ref_seq = ref_seq[: len(alt_seq)]
+        if ref_seq == alt_seq:
+            raise OutOfBounds(
+                f"the deletion at {variant.chrom}:{variant.pos} runs to the chromosome end: no window "
+                "of equal length shows it",
+                detail={"chrom": variant.chrom, "pos": variant.pos},
+            )
     alt_end = span.start + tail_start + len(tail)
     return VariantWindows(
         variant=variant,

@@ -106,6 +106,8 @@ def test_an_accession_of_the_other_build_is_refused():
         "NC_999999.1:g.5A>C",
         "chr17:99999999999999:A:C",
         "chr17:g.5A>",
+        "chr1:-5:A:C",
+        "chr1::5:A:C",
     ],
 )
 def test_malformed_notation_is_invalid_variant(text):

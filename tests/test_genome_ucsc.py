@@ -296,6 +296,9 @@ async def test_persistent_429_becomes_upstream_unavailable_with_retry_after(
     assert failure.value.retry_after == 1.0
     assert "too many requests" in failure.value.message
     assert ucsc_server.count(SEQ) == 3
+    # UCSC's 429 text names this server's IP address: it must not reach our callers.
+    assert "127.0.0.1" not in str(failure.value.to_dict())
+    assert "Your host" not in str(failure.value.to_dict())
 
 
 @pytest.mark.anyio

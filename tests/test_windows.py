@@ -91,6 +91,12 @@ def test_deletion_at_the_chromosome_end_shrinks_both_windows(chrom):
     assert w.ref_seq == chrom[985 : 985 + len(w.alt_seq)]
 
 
+def test_deletion_of_the_chromosomes_last_bases_is_out_of_bounds(chrom):
+    ref = chrom[996:1000]
+    with pytest.raises(OutOfBounds):
+        windows_for(Variant("chr1", 997, ref, ref[0]), chrom, 20)
+
+
 def test_ref_mismatch_names_both_bases(chrom):
     ref = chrom[499]
     wrong = "A" if ref != "A" else "C"

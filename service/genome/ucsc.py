@@ -390,7 +390,8 @@ def _judge(
             "rate_limited",
             "answered HTTP 429 (too many requests)",
             retry_after=_retry_after(response),
-            upstream_message=_error_message(response),
+            # UCSC's 429 text names this server's IP address ("Your host, …"): never pass it on.
+            upstream_message=None,
         )
     if status >= 500:
         raise _Retryable(
