@@ -3,6 +3,7 @@
     modal run modal_deploy.py::download_weights        # once: the pinned checkpoint onto a Volume
     modal deploy modal_deploy.py                        # the API at https://<workspace>--<label>.modal.run
     modal run modal_deploy.py::score_variants --input variants.vcf --output scores.tsv
+    modal run modal_deploy.py::brca1_benchmark --out out/brca1-evo2_7b --write-calibration
 
 Settings come from ``service/deployment.py`` (``EVO2_DEPLOY_*`` overrides); the app is
 ``service.app.create_app``, bulk scoring is ``service.bulk``. Importing this module needs ``modal`` and
@@ -199,6 +200,19 @@ class Evo2Service:
         return self.api
 
     @modal.method()
+    def describe(self) -> dict[str, Any]:
+        """The loaded model's name, context length and facts (for clients of ``log_probs``)."""
+        return {"name": self.scorer.name, "max_length": self.scorer.max_length, **self.scorer.describe()}
+
+    @modal.method()
+    async def log_probs(self, seqs: list[str]) -> list[Any]:
+        """Per-position log-probs (float32) through the app's model queue: a remote ``Scorer``."""
+        import numpy as np
+
+        arrays = await self.api.state.parts.runner.log_probs(seqs)
+        return [np.asarray(a, dtype=np.float32) for a in arrays]
+
+    @modal.method()
     async def score_chunk(self, rows: list[Any], options: Any) -> list[Any]:
         """Bulk: score one chunk with the app's engine (the same model queue as the HTTP API)."""
         from service.bulk import score_chunk
@@ -246,4 +260,65 @@ def score_variants(
     print(f"wrote {output}: {summary(results)}")
 
 
-# brca1_benchmark (a bulk run over the Findlay 2018 table with AUROC) is added here later.
+# ----------------------------------------------------------------------------------- BRCA1 benchmark
+
+
+class RemoteScorer:
+    """A ``Scorer`` whose forward passes run in the GPU class: the benchmark itself stays local."""
+
+    def __init__(self, service: Any) -> None:
+        from service.scoring.base import ScorerStats
+
+        facts = service.describe.remote()
+        self._service = service
+        self._facts = facts
+        self.name: str = facts["name"]
+        self.max_length: int = facts["max_length"]
+        self.stats = ScorerStats()
+
+    def log_probs(self, seqs: Any) -> list[Any]:
+        import time
+
+        import numpy as np
+
+        started = time.perf_counter()
+        arrays = [np.asarray(a, dtype=np.float64) for a in self._service.log_probs.remote(list(seqs))]
+        self.stats.record(
+            sequences=len(arrays),
+            forward_passes=1,
+            tokens=sum(len(s) for s in seqs),
+            seconds=time.perf_counter() - started,
+        )
+        return arrays
+
+    def describe(self) -> dict[str, Any]:
+        return {**self._facts, "remote": f"Modal {DEPLOY.app_name} on {DEPLOY.gpu}"}
+
+
+@app.local_entrypoint()
+def brca1_benchmark(
+    out: str = "out/brca1-modal",
+    n: int = 0,
+    window: int = 8192,
+    delta_method: str = "window",
+    rc: bool = False,
+    write_calibration: bool = False,
+) -> None:
+    """``bench/brca1.py`` with the deployed model: windows, resume, plots and calibration stay local.
+
+    ``n=0`` scores all 3,893 Findlay SNVs. Run ``modal deploy modal_deploy.py`` first, or use
+    ``modal run`` (which starts the class for the run).
+    """
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("brca1_bench", ROOT / "bench" / "brca1.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    scorer = RemoteScorer(Evo2Service())
+    argv = ["--model", scorer.name, "--out", out, "--window", str(window), "--delta-method", delta_method]
+    argv += ["--checkpoint-revision", DEPLOY.model_revision]
+    argv += ["--n", str(n)] if n > 0 else []
+    argv += ["--rc"] if rc else []
+    argv += ["--write-calibration"] if write_calibration else []
+    bench.main(argv, scorer=scorer)

@@ -169,7 +169,8 @@ def plot_roc(report: dict[str, Any], rows: list[ScoredSnv], path: Path) -> None:
     ax.set_xlabel("false positive rate (FUNC/INT called LOF)")
     ax.set_ylabel("true positive rate (LOF)")
     ax.set_title(f"{report['model']}: BRCA1 LOF vs FUNC/INT, score = -delta", fontsize=9)
-    ax.legend(loc="lower right", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no curve when the subset holds one class only
+        ax.legend(loc="lower right", fontsize=8)
     ax.set_aspect("equal")
     fig.tight_layout()
     fig.savefig(path)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +148,7 @@ def test_imports_without_torch_evo2_or_network() -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["heavy"] == []
-    assert result["methods"] == ["score_chunk", "web"]
+    assert result["methods"] == ["describe", "log_probs", "score_chunk", "web"]
     # Environment overrides reach the deployment the decorators read.
     assert (result["gpu"], result["max_containers"]) == ("A100-80GB", 5)
 
@@ -173,7 +174,7 @@ def test_gpu_class_declares_the_deployment_settings(md: Any) -> None:
         "experimental_options": {"enable_gpu_snapshot": True} if d.snapshot == "gpu" else {},
         "proxy_auth": {"web": d.requires_proxy_auth},
         "labels": {"web": d.web_label},
-        "methods": ["score_chunk", "web"],
+        "methods": ["describe", "log_probs", "score_chunk", "web"],
     }
 
 
@@ -394,3 +395,54 @@ def test_bulk_entrypoint_fans_out_chunks_and_writes_every_row(
     status = [line.split("\t")[bulk.COLUMNS.index("status")] for line in lines[1:]]
     assert status == ["ok", "ok", "error", "error"]
     assert "ESTIMATED cost" in capsys.readouterr().out
+
+
+@pytest.mark.anyio
+async def test_log_probs_method_is_a_remote_scorer_over_the_served_queue(served: Any) -> None:
+    from tests.support.evo2_cpu import tiny_scorer
+
+    service, _, _ = served
+    seqs = ["ACGTACGTTGCA" * 8, "TTGACCA" * 10]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*executing locally.*", category=UserWarning)
+        remote = await service.log_probs.local(seqs)
+        facts = service.describe.local()
+    local = tiny_scorer().log_probs(seqs)
+    assert facts["name"] == "evo2-tiny"
+    for got, want in zip(remote, local, strict=True):
+        assert got.dtype == np.float32 and got.shape == want.shape
+        assert np.allclose(got, want, atol=1e-5)
+
+
+def test_brca1_benchmark_entrypoint_runs_the_local_benchmark_with_remote_forward_passes(
+    md: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Windows, resume, plots and the calibration file stay local; only log_probs is 'remote'."""
+    from service.scoring.kmer import KmerScorer
+
+    kmer = KmerScorer.load()
+    calls = {"log_probs": 0}
+
+    class Remote:
+        def __init__(self, fn: Any) -> None:
+            self.remote = fn
+
+    def remote_log_probs(seqs: list[str]) -> list[Any]:
+        calls["log_probs"] += 1
+        return [a.astype(np.float32) for a in kmer.log_probs(seqs)]
+
+    class FakeService:
+        describe = Remote(lambda: {"name": kmer.name, "max_length": kmer.max_length})
+        log_probs = Remote(remote_log_probs)
+
+    monkeypatch.setattr(md, "Evo2Service", FakeService)
+    out = tmp_path / "brca1"
+    md.brca1_benchmark.info.raw_f(out=str(out), n=40, window=1024)
+    report = json.loads((out / "report.json").read_text())
+    assert report["model"] == kmer.name and report["selected"] == 40
+    assert report["options"]["window"] == 1024
+    assert (out / "roc.png").exists() and (out / "deltas.tsv").exists()
+    assert calls["log_probs"] >= 1
+    before = calls["log_probs"]
+    md.brca1_benchmark.info.raw_f(out=str(out), n=40, window=1024)  # resumes: nothing left to score
+    assert calls["log_probs"] == before
