@@ -18,8 +18,8 @@ from clients.cli import main
 from clients.io import COLUMNS, read_variants
 from service.app import create_app
 from service.settings import Settings
+from tests.support.live_server import LiveServer, RecordingApp, bundled_app
 from tests.support.ucsc_server import UcscServer
-from tests.test_client import LiveServer, RecordingApp, bundled_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SLICE = ROOT / "service/data/genome/hg38_chr17_43040000-43130000.fa"

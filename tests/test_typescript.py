@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_client import LiveServer, bundled_app
+from tests.support.live_server import LiveServer, bundled_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "clients" / "typescript"
