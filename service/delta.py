@@ -2,7 +2,9 @@
 
 Variants are planned together: one genome fetch per cluster of nearby windows, each distinct window
 scored once (three alternate alleles at one position share one reference window), then per-variant
-deltas. A failing variant yields its error in place; the others are still answered.
+deltas. A failing variant yields its error in place; the others are still answered. With a
+``ScoreCache`` the per-position log-probs of reference windows are kept, so a later query at the same
+position (another alt allele, another request) scores only its alternate window.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from service.errors import ServiceError, UnknownChromosome
 from service.genome.base import GenomeSource
 from service.planner import cluster_spans
 from service.runner import ModelRunner
+from service.score_cache import RefKey, ScoreCache, Strand
 from service.scoring.base import reverse_complement
 from service.windows import VariantWindows, WindowPlan, build_windows, plan_window
 
@@ -45,10 +48,14 @@ class DeltaResult:
 
 
 def first_difference(a: str, b: str) -> int:
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        if x != y:
-            return i
-    return len(a)
+    """Index of the first position where ``a`` and ``b`` (equal lengths) differ; ``len(a)`` if none."""
+    if len(a) != len(b):
+        raise ValueError(f"windows of different lengths: {len(a)} and {len(b)}")
+    if a == b:
+        return len(a)
+    x = np.frombuffer(a.encode("latin-1"), dtype=np.uint8)
+    y = np.frombuffer(b.encode("latin-1"), dtype=np.uint8)
+    return int(np.argmax(x != y))
 
 
 def reduce_pair(
@@ -71,10 +78,20 @@ def reduce_pair(
 
 
 class DeltaEngine:
-    def __init__(self, genome: GenomeSource, runner: ModelRunner, *, cluster_max_bp: int = 1_000_000):
+    """Windows, scores and deltas for variants; ``cache`` keeps reference-window log-probs."""
+
+    def __init__(
+        self,
+        genome: GenomeSource,
+        runner: ModelRunner,
+        *,
+        cluster_max_bp: int = 1_000_000,
+        cache: ScoreCache | None = None,
+    ):
         self.genome = genome
         self.runner = runner
         self.cluster_max_bp = cluster_max_bp
+        self.cache = cache
 
     async def windows(
         self, variants: Sequence[Variant | ServiceError], options: DeltaOptions
@@ -128,34 +145,49 @@ class DeltaEngine:
     async def score(
         self, variants: Sequence[Variant | ServiceError], options: DeltaOptions
     ) -> list[DeltaResult | ServiceError]:
-        built = await self.windows(variants, options)
-        unique: dict[str, int] = {}
+        """Deltas of ``variants`` in order; a failing variant yields its error in place."""
+        return await self.score_windows(await self.windows(variants, options), options)
+
+    async def score_windows(
+        self, built: Sequence[VariantWindows | ServiceError], options: DeltaOptions
+    ) -> list[DeltaResult | ServiceError]:
+        """Score built windows: each distinct sequence once, reference windows from the cache if there."""
+        model = self.runner.scorer.name
+        strands: tuple[Strand, ...] = ("+", "-") if options.reverse_complement else ("+",)
+        known: dict[str, np.ndarray] = {}
+        wanted: dict[str, RefKey | None] = {}  # sequences to score → cache key (reference windows)
         for item in built:
-            if isinstance(item, VariantWindows):
-                for seq in (item.ref_seq, item.alt_seq):
-                    unique.setdefault(seq, len(unique))
-        seqs = list(unique)
-        if options.reverse_complement:
-            seqs += [reverse_complement(s) for s in seqs]
-        log_probs = await self.runner.log_probs(seqs)
-        count = len(unique)
+            if isinstance(item, ServiceError):
+                continue
+            for strand in strands:
+                ref_seq = item.ref_seq if strand == "+" else reverse_complement(item.ref_seq)
+                alt_seq = item.alt_seq if strand == "+" else reverse_complement(item.alt_seq)
+                if ref_seq not in known and ref_seq not in wanted:
+                    key = RefKey(model, options.genome, item.ref_interval, strand)
+                    cached = self.cache.get(key) if self.cache is not None else None
+                    if cached is not None and cached.size == max(0, len(ref_seq) - 1):
+                        known[ref_seq] = cached
+                    else:
+                        wanted[ref_seq] = key
+                if alt_seq not in known:
+                    wanted.setdefault(alt_seq, None)
+        seqs = list(wanted)
+        for seq, log_probs in zip(seqs, await self.runner.log_probs(seqs), strict=True):
+            known[seq] = log_probs
+            ref_key = wanted[seq]
+            if ref_key is not None and self.cache is not None:
+                self.cache.put(ref_key, log_probs)
         results: list[DeltaResult | ServiceError] = []
         for item in built:
             if isinstance(item, ServiceError):
                 results.append(item)
                 continue
-            r, a = unique[item.ref_seq], unique[item.alt_seq]
             ref_score, alt_score = reduce_pair(
-                log_probs[r], log_probs[a], item.ref_seq, item.alt_seq, options.delta_method
+                known[item.ref_seq], known[item.alt_seq], item.ref_seq, item.alt_seq, options.delta_method
             )
             if options.reverse_complement:
-                ref_rc, alt_rc = reduce_pair(
-                    log_probs[count + r],
-                    log_probs[count + a],
-                    seqs[count + r],
-                    seqs[count + a],
-                    options.delta_method,
-                )
-                ref_score, alt_score = (ref_score + ref_rc) / 2, (alt_score + alt_rc) / 2
+                ref_rc, alt_rc = reverse_complement(item.ref_seq), reverse_complement(item.alt_seq)
+                rc_scores = reduce_pair(known[ref_rc], known[alt_rc], ref_rc, alt_rc, options.delta_method)
+                ref_score, alt_score = (ref_score + rc_scores[0]) / 2, (alt_score + rc_scores[1]) / 2
             results.append(DeltaResult(item, ref_score, alt_score))
         return results

@@ -12,12 +12,15 @@ from service.coords import check_genome, make_variant, parse_variant
 from service.delta import DeltaOptions, DeltaResult
 from service.deps import Parts, PartsDep
 from service.errors import InvalidRequest, InvalidSequence, LimitExceeded, ServiceError
+from service.saturation import ALLELES, resolve_region, saturate
 from service.schemas import (
     ErrorEnvelope,
     HealthResponse,
     InfoResponse,
     Interval,
     LegacyAnalysisResponse,
+    SaturationRequest,
+    SaturationResponse,
     ScoreRequest,
     ScoreResponse,
     SequenceScore,
@@ -89,6 +92,7 @@ async def info(parts: PartsDep) -> InfoResponse:
             "max_window": _max_window(parts),
             "max_body_bytes": s.max_body_bytes,
             "max_queue": s.max_queue,
+            "max_saturation_bp": s.max_saturation_bp,
             "rate_limit_per_minute": s.rate_limit_per_minute,
         },
         auth={"api_key_required": s.require_api_key, "schemes": ["Authorization: Bearer", "X-API-Key"]},
@@ -289,4 +293,45 @@ async def analyze_single_variant(
         delta_score=outcome.delta,
         prediction=_PREDICTIONS[label.label],
         classification_confidence=label.confidence if label.confidence is not None else 0.0,
+    )
+
+
+# --- /saturation ----------------------------------------------------------------------------------
+
+
+@router.post("/saturation", response_model=SaturationResponse, tags=["scoring"], responses=_ERRORS)
+async def saturation(body: SaturationRequest, parts: PartsDep) -> SaturationResponse:
+    """Delta of every possible SNV in a short region (saturation mutagenesis), positions × A, C, G, T.
+
+    Each cell equals what /variant-delta answers for that SNV; the three alternates at a position
+    share one reference window and the region is read with one genome fetch."""
+    region = resolve_region(
+        body.region,
+        body.chrom,
+        body.start,
+        body.end,
+        genome=body.genome,
+        max_bp=parts.settings.max_saturation_bp,
+    )
+    options = DeltaOptions(
+        genome=body.genome,
+        window=check_window(parts, body.window),
+        delta_method=body.delta_method,
+        reverse_complement=body.reverse_complement,
+    )
+    result = await saturate(parts.engine, region, options)
+    return SaturationResponse(
+        model=parts.scorer.name,
+        genome=body.genome,
+        chrom=region.chrom,
+        start=region.start + 1,
+        end=region.end,
+        region=region.region(),
+        window=options.window,
+        delta_method=options.delta_method,
+        reverse_complement=options.reverse_complement,
+        alleles=list(ALLELES),
+        positions=result.positions,
+        ref=result.ref,
+        deltas=result.deltas,
     )

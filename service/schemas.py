@@ -174,3 +174,43 @@ class InfoResponse(_Model):
     defaults: dict[str, Any]
     limits: dict[str, Any]
     auth: dict[str, Any]
+
+
+# --- /saturation ------------------------------------------------------------------------------------
+
+
+class SaturationRequest(_Model):
+    region: str | None = Field(
+        None,
+        examples=["chr17:43119600-43119699"],
+        description="Region as a 1-based inclusive string 'chrom:start-end' (or 'chrom:pos' for one "
+        "position). Give this or chrom / start / end.",
+    )
+    chrom: str | None = Field(None, examples=["chr17"], description="Chromosome: chr17, 17, NC_000017.11, …")
+    start: int | None = Field(None, ge=1, description="1-based first position (inclusive).")
+    end: int | None = Field(None, ge=1, description="1-based last position (inclusive).")
+    genome: Genome = Field("hg38", description="Genome build (UCSC name).")
+    window: int | None = Field(
+        None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
+    )
+    delta_method: DeltaMethod = Field("window", description="As in /variant-delta.")
+    reverse_complement: bool = Field(False, description="Average with the reverse-complement strand.")
+
+
+class SaturationResponse(_Model):
+    model: str
+    genome: Genome
+    chrom: str
+    start: int = Field(description="1-based first position (inclusive).")
+    end: int = Field(description="1-based last position (inclusive).")
+    region: str = Field(description="The region as a 1-based inclusive string.")
+    window: int = Field(description="Window length in bp.")
+    delta_method: DeltaMethod
+    reverse_complement: bool
+    alleles: list[str] = Field(description="Column order of 'deltas': A, C, G, T.")
+    positions: list[int] = Field(description="1-based positions, one per row of 'deltas'.")
+    ref: str = Field(description="Reference bases, one character per position (same order as 'positions').")
+    deltas: list[list[float | None]] = Field(
+        description="Row i, column j: delta (alt − ref) of the SNV to alleles[j] at positions[i]; null for "
+        "the reference base and where the reference is not A, C, G or T."
+    )

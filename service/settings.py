@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     model_timeout_s: float = Field(300.0, gt=0)
     queue_retry_after_s: float = Field(5.0, gt=0)
 
+    # --- batching ----------------------------------------------------------------------------------
+    batch_wait_ms: float = Field(
+        5.0, ge=0, le=1000, description="How long the first model job waits for others to merge with."
+    )
+    batch_max_tokens: int = Field(
+        262_144, ge=0, description="Bases in one merged scorer call (0: no merging, one call per job)."
+    )
+    ref_cache_entries: int = Field(
+        1024, ge=0, description="Reference windows whose per-position scores are kept (0 = off)."
+    )
+    ref_cache_bytes: int = Field(256 * 2**20, ge=0, description="Byte bound of the reference-score cache.")
+    max_saturation_bp: int = Field(512, ge=1, description="Longest region of one /saturation request.")
+
     # --- access ------------------------------------------------------------------------------------
     api_keys: list[SecretStr] = Field(default_factory=list, description="Accepted API keys (bearer).")
     require_api_key: bool = Field(False, description="Refuse requests without a valid key (not /health).")

@@ -73,7 +73,8 @@ def build_windows(variant: Variant, plan: WindowPlan, span_bases: str) -> Varian
     if variant.ref is None:
         if observed not in ("A", "C", "G", "T"):
             raise InvalidVariant(
-                f"the genome has {observed!r} at {variant.chrom}:{variant.pos}; give the ref allele explicitly",
+                f"the genome has {observed!r} at {variant.chrom}:{variant.pos}; "
+                "give the ref allele explicitly",
                 detail={"chrom": variant.chrom, "pos": variant.pos, "observed": observed},
             )
         if observed == variant.alt:
