@@ -7,7 +7,7 @@ inject their own scorer and genome source; ``make serve`` uses ``create_app_from
 from __future__ import annotations
 
 import logging
-import uuid
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,19 +15,23 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import __version__
 from service.calibration import load_calibration
 from service.delta import DeltaEngine
-from service.deps import Parts, require_key
+from service.deps import Parts, limit_rate, require_key
 from service.errors import PayloadTooLarge, ServiceError
 from service.genome.base import GenomeSource
+from service.logs import RequestLogMiddleware, configure_logging, current_request_id
+from service.metrics import MetricsMiddleware, ServiceMetrics
 from service.parts import build_genome, build_scorer
+from service.ratelimit import TokenBuckets
 from service.routes import public, router
 from service.runner import ModelRunner
+from service.score_cache import ScoreCache
 from service.scoring.base import Scorer
 from service.settings import Settings
 
@@ -46,7 +50,8 @@ clinical calls. Intervals in responses are 0-based half-open; region strings are
 def error_response(exc: ServiceError, request_id: str | None = None) -> JSONResponse:
     headers = {}
     if exc.retry_after is not None:
-        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        # Rounded up: a client that waits exactly Retry-After must not be refused again.
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     if request_id:
         headers["x-request-id"] = request_id
     return JSONResponse({"error": exc.to_dict()}, status_code=exc.status, headers=headers)
@@ -74,18 +79,37 @@ class BodyLimitMiddleware:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await error_response(too_large)(scope, receive, send)
                 return
+        # Read the body here, bounded: a stream (chunked, no Content-Length) that passes the limit is
+        # answered 413 before the app sees it (raising inside the app's body read would become a 400).
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise too_large
-            return message
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                await error_response(too_large)(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body], receive), send)
 
-        await self.app(scope, limited_receive, send)
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that first returns ``messages``, then defers to the server's (disconnects)."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
 
 
 def create_app(
@@ -97,25 +121,36 @@ def create_app(
     settings = settings or Settings()
     scorer = scorer or build_scorer(settings)
     genome = genome or build_genome(settings)
+    metrics = ServiceMetrics()
     runner = ModelRunner(
-        scorer,
+        metrics.instrument(scorer),
         max_queue=settings.max_queue,
         timeout_s=settings.model_timeout_s,
         retry_after_s=settings.queue_retry_after_s,
+        batch_wait_ms=settings.batch_wait_ms,
+        batch_max_tokens=settings.batch_max_tokens,
     )
+    ref_cache = ScoreCache(settings.ref_cache_entries, settings.ref_cache_bytes)
     parts = Parts(
         settings=settings,
         scorer=scorer,
         genome=genome,
         runner=runner,
-        engine=DeltaEngine(genome, runner, cluster_max_bp=settings.cluster_max_bp),
+        engine=DeltaEngine(genome, runner, cluster_max_bp=settings.cluster_max_bp, cache=ref_cache),
         calibration=load_calibration(scorer.name, settings.calibration_dir),
+        limiter=(
+            TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+            if settings.rate_limit_per_minute > 0
+            else None
+        ),
     )
+    metrics.watch(scorer=scorer, runner=runner, genome=genome)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("serving model %s", scorer.name)
         yield
+        runner.close()
         await genome.aclose()
 
     app = FastAPI(
@@ -125,6 +160,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.parts = parts
+    app.state.metrics = metrics
 
     @app.exception_handler(ServiceError)
     async def on_service_error(request: Request, exc: ServiceError) -> JSONResponse:
@@ -143,21 +179,18 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kinds = {404: "not_found", 405: "method_not_allowed"}
-        return _envelope(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail))
+        response = _envelope(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. the Allow header of a 405 (RFC 9110)
+        return response
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return _envelope(500, "internal_error", "internal error; the request id identifies it in the logs")
-
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Any) -> Any:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        if len(rid) > 128 or not rid.isprintable():
-            rid = uuid.uuid4().hex
-        request.state.request_id = rid
-        response = await call_next(request)
-        response.headers["x-request-id"] = rid
+        message = "internal error; the request id identifies it in the logs"
+        response = _envelope(500, "internal_error", message)
+        rid = current_request_id()
+        if rid:
+            response.headers["x-request-id"] = rid
         return response
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -170,12 +203,24 @@ def create_app(
             expose_headers=["x-request-id", "retry-after"],
         )
 
+    # Outermost last: the request id and the access log see every answer, 413 and CORS ones included.
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
+    app.add_middleware(RequestLogMiddleware)
+
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(require_key)])
+    async def prometheus_metrics() -> Response:
+        """Prometheus text format; behind the API key when one is required; not rate limited."""
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
     app.include_router(public)
-    app.include_router(router, dependencies=[Depends(require_key)])
+    # Auth first, then the rate limit: a bucket is keyed by a valid key, or by the client IP.
+    app.include_router(router, dependencies=[Depends(require_key), Depends(limit_rate)])
     return app
 
 
 def create_app_from_env() -> FastAPI:
-    """For ``uvicorn --factory``: settings from the environment (``EVO2_SERVICE_*``)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return create_app(Settings())
+    """For ``uvicorn --factory``: settings from the environment (``EVO2_SERVICE_*``); JSON-line logs."""
+    settings = Settings()
+    configure_logging("INFO", secrets=[key.get_secret_value() for key in settings.api_keys])
+    return create_app(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Annotated
@@ -12,6 +13,7 @@ from service.calibration import Calibration
 from service.delta import DeltaEngine
 from service.errors import Unauthorized
 from service.genome.base import GenomeSource
+from service.ratelimit import TokenBuckets
 from service.runner import ModelRunner
 from service.scoring.base import Scorer
 from service.settings import Settings
@@ -27,6 +29,8 @@ class Parts:
     runner: ModelRunner
     engine: DeltaEngine
     calibration: Calibration
+    #: Per-client token buckets; ``None`` when ``rate_limit_per_minute`` is 0 (off).
+    limiter: TokenBuckets | None = None
 
 
 def get_parts(request: Request) -> Parts:
@@ -54,7 +58,7 @@ def key_is_valid(settings: Settings, key: str | None) -> bool:
     return any(matches)
 
 
-def require_key(request: Request, parts: PartsDep) -> None:
+async def require_key(request: Request, parts: PartsDep) -> None:
     if not parts.settings.require_api_key:
         return
     if not key_is_valid(parts.settings, presented_key(request)):
@@ -62,3 +66,30 @@ def require_key(request: Request, parts: PartsDep) -> None:
 
 
 AuthDep = Depends(require_key)
+
+
+# --- rate limiting (runs after require_key) -------------------------------------------------------
+
+
+def client_identity(request: Request, settings: Settings) -> str:
+    """Whose bucket a request draws from: its API key when valid (hashed), else the client's IP.
+
+    An invalid or unknown key counts as no key, so inventing keys does not buy fresh buckets. The IP is
+    the connection's peer: behind a proxy, let uvicorn trust it (``--forwarded-allow-ips``).
+    """
+    key = presented_key(request)
+    if key is not None and key_is_valid(settings, key):
+        return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return "ip:" + (request.client.host if request.client else "unknown")
+
+
+async def limit_rate(request: Request, parts: PartsDep) -> None:
+    """429 ``RateLimited`` with Retry-After once the client's bucket is empty (no-op when off).
+
+    ``async`` so FastAPI runs it on the event loop, not in its thread pool (it never blocks).
+    """
+    if parts.limiter is not None:
+        parts.limiter.check(client_identity(request, parts.settings))
+
+
+RateLimitDep = Depends(limit_rate)
