@@ -347,10 +347,25 @@ def make_chunks(
 # ------------------------------------------------------------------------------------------- scoring
 
 
-def ok_result(row: BulkRow, outcome: DeltaResult, model: str, calibration: Calibration | None) -> BulkResult:
+def ok_result(
+    row: BulkRow,
+    outcome: DeltaResult,
+    model: str,
+    calibration: Calibration | None,
+    options: DeltaOptions,
+) -> BulkResult:
     w = outcome.windows
     variant = w.variant
-    label = calibration.label(outcome.delta) if calibration is not None else None
+    label = (
+        calibration.label(
+            outcome.delta,
+            window=options.window,
+            delta_method=options.delta_method,
+            reverse_complement=options.reverse_complement,
+        )
+        if calibration is not None
+        else None
+    )
     values = {
         **_base(row),
         "variant": str(variant),
@@ -412,7 +427,7 @@ async def score_chunk(
         if isinstance(outcome, ServiceError):
             by_index[row.index] = error_result(row, _error_dict(outcome), model)
         else:
-            by_index[row.index] = ok_result(row, outcome, model, calibration)
+            by_index[row.index] = ok_result(row, outcome, model, calibration, options)
     return [by_index.get(r.index) or error_result(r, r.error or {}, model) for r in rows]
 
 

@@ -188,7 +188,12 @@ def _result(
     w = outcome.windows
     variant = w.variant
     assert variant.ref is not None
-    label = calibration.label(outcome.delta)
+    label = calibration.label(
+        outcome.delta,
+        window=options.window,
+        delta_method=options.delta_method,
+        reverse_complement=options.reverse_complement,
+    )
     return VariantResult(
         input=_input_text(item),
         variant=str(variant),
@@ -283,7 +288,7 @@ async def analyze_single_variant(
     [outcome] = await parts.engine.score([variant], options)
     if isinstance(outcome, ServiceError):
         raise outcome
-    label = parts.calibration.label(outcome.delta)
+    label = parts.calibration.label(outcome.delta, window=options.window, delta_method=options.delta_method)
     ref = outcome.windows.variant.ref
     assert ref is not None
     return LegacyAnalysisResponse(

@@ -127,7 +127,9 @@ class VariantResult(_Model):
         None, description="Calibrated probability of loss of function (BRCA1-trained; not a clinical call)."
     )
     confidence: float | None = Field(
-        None, description="The original project's heuristic min(1, |delta - threshold| / class std)."
+        None,
+        description="Fitted probability that the label is right (p for likely_pathogenic, 1 - p for "
+        "likely_benign); null without a logistic fit or when uncalibrated.",
     )
     model: str
 

@@ -268,3 +268,40 @@ async def test_api_key_is_required_when_configured(make_app):
         header = await c.post("/variant-delta", json=EXAMPLE, headers={"x-api-key": "other-key"})
         assert header.status_code == 200
         assert (await c.get("/info")).status_code == 401
+
+
+async def test_labels_are_given_only_on_the_calibrations_own_scale(make_app, kmer_scorer, tmp_path):
+    """A calibration fitted on 8,192-bp window deltas must not label a 1,024-bp or suffix delta."""
+    import json
+
+    record = {
+        "model": kmer_scorer.name,
+        "n": 3893,
+        "n_lof": 823,
+        "window": 8192,
+        "options": {"delta_method": "window", "reverse_complement": False},
+        "threshold": 1.0,  # every delta of this model lies below it
+        "auroc": {"overall": {"value": 0.9, "ci95": [0.88, 0.92], "n": 3893, "n_lof": 823}},
+        "logistic": {"intercept": 0.0, "slope": -1.0},
+    }
+    (tmp_path / f"{kmer_scorer.name}.json").write_text(json.dumps(record))
+    app = make_app(calibration_dir=tmp_path)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        same = (await c.post("/variant-delta", json=EXAMPLE)).json()["results"][0]
+        other_window = (await c.post("/variant-delta", json={**EXAMPLE, "window": 1024})).json()
+        other_method = (await c.post("/variant-delta", json={**EXAMPLE, "delta_method": "suffix"})).json()
+        legacy = (
+            await c.post(
+                "/analyze_single_variant",
+                params={
+                    "variant_position": 43119628,
+                    "alternative": "G",
+                    "genome": "hg38",
+                    "chromosome": "17",
+                },
+            )
+        ).json()
+    assert same["label"] == "likely_pathogenic" and same["probability_lof"] is not None
+    assert other_window["results"][0]["label"] == "uncalibrated"
+    assert other_method["results"][0]["label"] == "uncalibrated"
+    assert legacy["prediction"] == "Likely pathogenic"

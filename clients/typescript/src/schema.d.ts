@@ -573,7 +573,7 @@ export interface components {
             probability_lof?: number | null;
             /**
              * Confidence
-             * @description The original project's heuristic min(1, |delta - threshold| / class std).
+             * @description Fitted probability that the label is right (p for likely_pathogenic, 1 - p for likely_benign); null without a logistic fit or when uncalibrated.
              */
             confidence?: number | null;
             /** Model */
