@@ -50,6 +50,7 @@ def build_genome(settings: Settings) -> GenomeSource:
                     cache_bytes=settings.region_cache_bytes,
                     breaker_failures=settings.ucsc_breaker_failures,
                     breaker_reset_s=settings.ucsc_breaker_reset_s,
+                    tile_bp=settings.ucsc_tile_bp,
                 )
             )
     return LayeredGenome(sources)

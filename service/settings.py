@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     ucsc_breaker_failures: int = Field(5, ge=1)
     ucsc_breaker_reset_s: float = Field(30.0, gt=0)
     region_cache_bytes: int = Field(64 * 2**20, ge=0, description="Byte bound of the fetched-region cache.")
+    ucsc_tile_bp: int = Field(
+        65_536, ge=0, description="UCSC fetches widened to aligned tiles of this size (0: exact windows)."
+    )
     cluster_max_bp: int = Field(
         1_000_000, ge=1, description="Largest single genome fetch when variants are clustered."
     )

@@ -564,3 +564,15 @@ async def test_injected_transport_sees_params_not_string_formatting() -> None:
         "end": "14",
     }
     assert request.headers["user-agent"].startswith("evo2-variant-service/")
+
+
+def test_tiles_are_aligned_and_clamped_to_the_chromosome() -> None:
+    genome = UcscGenome(tile_bp=65_536)
+    sizes = {"chr17": 83_257_441}
+    assert genome._tile(Interval("chr17", 43_115_531, 43_123_723), sizes) == Interval(
+        "chr17", 43_057_152, 43_188_224
+    )
+    assert genome._tile(Interval("chr17", 83_250_000, 83_257_441), sizes) == Interval(
+        "chr17", 83_230_720, 83_257_441
+    )
+    assert UcscGenome()._tile(Interval("chr17", 5, 9), sizes) == Interval("chr17", 5, 9)  # tiling off

@@ -35,6 +35,8 @@ FAST = {
     "ucsc_retry_budget_s": 5.0,
     "ucsc_breaker_failures": 50,
     "ucsc_breaker_reset_s": 60.0,
+    # Exact windows, so a fault's offset in the UCSC answer is an offset in the variant's window.
+    "ucsc_tile_bp": 0,
 }
 
 
@@ -281,3 +283,16 @@ async def test_the_circuit_opens_during_an_outage_health_says_degraded_and_it_re
         response = await client.post("/variant-delta", json={"variant": EXAMPLE})
         assert response.status_code == 200, response.text
         assert (await client.get("/health")).json()["status"] == "ok"
+
+
+async def test_nearby_single_variant_requests_share_one_tiled_fetch(
+    server: UcscServer, kmer_scorer: Any
+) -> None:
+    """With aligned tiles (the default), one UCSC request serves later requests at nearby positions."""
+    variants = [variant_at(43_119_628 + step) for step in (0, 37, 900, 2_500)]
+    async with serve(server, kmer_scorer, ucsc_tile_bp=65_536) as client:
+        answers = [await client.post("/variant-delta", json={"variant": v}) for v in variants]
+    assert [a.status_code for a in answers] == [200] * len(variants), answers[-1].text
+    assert server.count(SEQUENCE) == 1
+    asked = next(params for path, params in server.requests if path == SEQUENCE)
+    assert int(asked["start"]) % 65_536 == 0 and int(asked["end"]) % 65_536 == 0

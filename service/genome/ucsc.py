@@ -100,6 +100,7 @@ class UcscGenome:
         genomes: tuple[str, ...] = ("hg38", "hg19"),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         breaker: CircuitBreaker | None = None,
+        tile_bp: int = 0,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -113,6 +114,9 @@ class UcscGenome:
         self.retry_budget_s = retry_budget_s
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
+        #: Fetches are widened to whole aligned tiles of this many bases (0: fetch exactly what is asked),
+        #: so later windows near an earlier one are served from the region cache, not from UCSC.
+        self.tile_bp = tile_bp
         self._client = client
         self._owns_client = False
         self._transport = transport
@@ -145,13 +149,28 @@ class UcscGenome:
         self._check_genome(genome)
         self._check_chrom(genome, interval)
         sizes = self._sizes.get(genome)
+        if sizes is None and self.tile_bp and self._cache.get(genome, interval) is None:
+            sizes = await self.chrom_sizes(genome)  # once per genome: tiles are clamped to the chromosome
         if sizes is not None:
             self._check_bounds(genome, interval, sizes)
         if len(interval) == 0:
             return ""
         return await self._cache.get_or_fetch(
-            genome, interval, lambda region: self._fetch_remote(genome, region)
+            genome,
+            interval,
+            lambda region: self._fetch_remote(genome, region),
+            region=self._tile(interval, sizes),
         )
+
+    def _tile(self, interval: Interval, sizes: Mapping[str, int] | None) -> Interval:
+        """``interval`` widened to aligned tiles, clamped to the chromosome (itself when tiling is off)."""
+        size = sizes.get(interval.chrom) if sizes is not None else None
+        if not self.tile_bp or size is None:
+            return interval
+        tile = self.tile_bp
+        start = interval.start // tile * tile
+        end = min(size, -(-interval.end // tile) * tile)
+        return Interval(interval.chrom, start, max(end, interval.end))
 
     async def aclose(self) -> None:
         await self._cache.cancel_pending()

@@ -3,8 +3,9 @@
 It speaks UCSC's formats (key order, ``downloadTime`` as ``YYYY:MM:DDTHH:MM:SSZ``, the JSON error layout
 and messages of UCSC's server source, kent ``src/hg/hubApi``; byte layouts in ``tests/data/ucsc/``) and
 serves REAL sequence from the FASTA slices in this repository, soft-masked as UCSC's is (lower case
-where ``(pos // 500) % 7 == 3``, ``pos`` 0-based), so clients must upper-case. Bases the slices do not
-hold are answered 500 ("stand-in has no data for …"): that is a bug in the test that asked.
+where ``(pos // 500) % 7 == 3``, ``pos`` 0-based), so clients must upper-case. A request that overlaps a
+slice but runs past it gets N for the bases the slice lacks (clients fetch aligned tiles); a request
+overlapping no slice is answered 500 ("stand-in has no data for …"): a bug in the test that asked.
 
 Faults are injected from the test::
 
@@ -162,6 +163,21 @@ def reference_bases(genome: str, chrom: str, start: int, end: int) -> str | None
     for piece in reference_slices():
         if piece.genome == genome and piece.chrom == chrom and piece.start <= start and end <= piece.end:
             return piece.bases[start - piece.start : end - piece.start]
+    return None
+
+
+def served_bases(genome: str, chrom: str, start: int, end: int) -> str | None:
+    """What the stand-in answers for ``[start, end)``: the slices' bases, with N for the parts of a
+    request that overlaps a slice but runs past it (clients fetch aligned tiles around a window, and
+    the real UCSC has bases there that these slices do not hold); ``None`` when no slice overlaps."""
+    whole = reference_bases(genome, chrom, start, end)
+    if whole is not None:
+        return whole
+    for piece in reference_slices():
+        if piece.genome == genome and piece.chrom == chrom and piece.start < end and start < piece.end:
+            lo, hi = max(start, piece.start), min(end, piece.end)
+            inner = piece.bases[lo - piece.start : hi - piece.start]
+            return "N" * (lo - start) + inner + "N" * (end - hi)
     return None
 
 
@@ -412,7 +428,7 @@ class UcscServer:
                     f"DNA sequence request end coordinate {end} past end of chromosome size {size} "
                     f"for endpoint '{endpoint}'",
                 )
-        bases = reference_bases(genome, chrom, start, end)
+        bases = served_bases(genome, chrom, start, end)
         if bases is None:
             raise _Answer(
                 500,
