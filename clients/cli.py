@@ -84,6 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--no-progress", action="store_true", help="no progress bar")
     score.set_defaults(run=run_score)
+
+    saturation = commands.add_parser(
+        "saturation",
+        parents=[parent],
+        help="every SNV of a region, drawn as a heatmap",
+        description="Score all three alternate alleles at every position of a region (1-based "
+        "inclusive, e.g. chr17:43119600-43119699) and draw positions × alleles as a PNG heatmap.",
+    )
+    saturation.add_argument("region", help="chrom:start-end, 1-based inclusive")
+    saturation.add_argument("--genome", help="hg38 (server default) or hg19")
+    saturation.add_argument("--window", type=int, help="window length in bp (even; server default 8192)")
+    saturation.add_argument("--delta-method", choices=["window", "suffix"])
+    saturation.add_argument(
+        "--reverse-complement", action="store_true", default=None, help="average both strands"
+    )
+    saturation.add_argument("--png", type=Path, help="write the heatmap here (needs matplotlib)")
+    saturation.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    saturation.set_defaults(run=run_saturation)
     return parser
 
 
@@ -149,6 +167,25 @@ def run_score(client: Client, args: argparse.Namespace) -> int:
     response = client.variant_delta(list(args.variants), **_options(args))
     print(response.model_dump_json(indent=2) if args.json else format_table(response))
     return 0 if all(isinstance(r, VariantResult) for r in response.results) else 1
+
+
+def run_saturation(client: Client, args: argparse.Namespace) -> int:
+    response = client.saturation(args.region, **_options(args))
+    if args.json:
+        print(response.model_dump_json(indent=2))
+    else:
+        cells = [d for row in response.deltas for d in row if d is not None]
+        low = min(cells, default=float("nan"))
+        print(
+            f"{response.region} ({response.genome}): {len(response.positions)} "
+            f"positions, {len(cells)} SNVs scored by {response.model}; most negative delta {low:.3e}"
+        )
+    if args.png is not None:
+        from clients.heatmap import render_saturation_png
+
+        path = render_saturation_png(response.model_dump(), args.png)
+        print(f"heatmap written to {path}", file=sys.stderr)
+    return 0
 
 
 def format_table(response: VariantDeltaResponse) -> str:

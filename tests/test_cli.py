@@ -260,6 +260,29 @@ def test_entry_point_runs_as_a_module(service: tuple[str, RecordingApp]) -> None
     assert done.stdout.strip() == "ok (model kmer-8)"
 
 
+def test_saturation_prints_a_summary_and_draws_the_heatmap(
+    tmp_path: Path, service: tuple[str, RecordingApp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _ = service
+    png = tmp_path / "sat.png"
+    region = "chr17:43119600-43119611"
+    code = main(["saturation", region, "--url", url, "--window", "1024", "--png", str(png)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith(f"{region} (hg38): 12 positions, 36 SNVs scored by kmer-8")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_saturation_json_has_a_cell_per_position_and_allele(
+    service: tuple[str, RecordingApp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _ = service
+    assert main(["saturation", "chr17:43119628-43119629", "--url", url, "--window", "1024", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["positions"] == [43119628, 43119629] and body["ref"][0] == "T"
+    assert [cell is None for cell in body["deltas"][0]] == [False, False, False, True]  # A C G T: ref T
+
+
 # --- input formats ------------------------------------------------------------------------------------
 
 
