@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from service.scoring.evo2 import Evo2Scorer  # noqa: E402
+from service.scoring.evo2 import Evo2Scorer, module_available  # noqa: E402
 
 PRICE_PER_HOUR_H100 = 3.95
 WINDOWS_PER_SNV = 1 + 1 / 3
@@ -59,15 +59,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _available(name: str) -> bool:
-    if name in sys.modules:
-        return True
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 # --------------------------------------------------------------------------- model
 
 
@@ -82,7 +73,7 @@ def model_config(args: argparse.Namespace) -> dict[str, Any]:
     else:
         import yaml
 
-        if not _available("flash_attn_2_cuda"):
+        if not module_available("flash_attn_2_cuda"):
             # vortex/ops/attn_interface.py imports it unguarded even with use_flash_attn off;
             # an empty stand-in is never called on that path.
             sys.modules["flash_attn_2_cuda"] = types.ModuleType("flash_attn_2_cuda")
@@ -95,9 +86,9 @@ def model_config(args: argparse.Namespace) -> dict[str, Any]:
         config = yaml.safe_load((package_dir / CONFIGS[args.config]).read_text())
         config["use_flash_attn"] = flash
         # As evo2's loader does for 7B models: FP8 only when Transformer Engine is installed.
-        config["use_fp8_input_projections"] = bool(config.get("use_fp8_input_projections")) and _available(
-            "transformer_engine"
-        )
+        config["use_fp8_input_projections"] = bool(
+            config.get("use_fp8_input_projections")
+        ) and module_available("transformer_engine")
     for flag in ("use_hcs_kernel", "use_hcm_kernel", "use_hcl_kernel"):
         config[flag] = bool(args.kernels)
     return config

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,25 +43,6 @@ FASTA_START = 43_040_000  # 1-based position of the slice's first base (header c
 # --- the server (child process) ------------------------------------------------------------------------
 
 
-class SlowScorer:
-    """The k-mer scorer plus ``delay`` seconds per call into the model."""
-
-    def __init__(self, inner: Any, delay: float) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.max_length = inner.max_length
-        self.stats = inner.stats
-        self.delay = delay
-
-    def log_probs(self, seqs: Sequence[str]) -> list[np.ndarray]:
-        time.sleep(self.delay)
-        result: list[np.ndarray] = self.inner.log_probs(seqs)
-        return result
-
-    def describe(self) -> dict[str, Any]:
-        return {**self.inner.describe(), "slowed_by_s": self.delay}
-
-
 def serve(port: int, slow_ms: float, max_queue: int) -> None:
     import uvicorn
 
@@ -70,6 +50,7 @@ def serve(port: int, slow_ms: float, max_queue: int) -> None:
     from service.logs import configure_logging
     from service.scoring.kmer import KmerScorer
     from service.settings import Settings
+    from tests.support.slow_scorer import SlowScorer
 
     scorer: Any = KmerScorer.load()
     if slow_ms > 0:

@@ -94,6 +94,7 @@ async def info(parts: PartsDep) -> InfoResponse:
             "max_queue": s.max_queue,
             "max_saturation_bp": s.max_saturation_bp,
             "rate_limit_per_minute": s.rate_limit_per_minute,
+            "rate_limit_burst": s.rate_limit_burst,
         },
         auth={"api_key_required": s.require_api_key, "schemes": ["Authorization: Bearer", "X-API-Key"]},
     )

@@ -11,14 +11,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 from fastapi import FastAPI
 
@@ -26,31 +23,13 @@ from service.app import create_app
 from service.genome.bundled import BundledGenome
 from service.genome.layered import LayeredGenome
 from service.settings import Settings
+from tests.support.slow_scorer import SlowScorer
 from tests.support.ucsc_server import reference_bases
 
 pytestmark = pytest.mark.anyio
 
 CLIENTS = 50
 PER_CLIENT = 6
-
-
-class SlowScorer:
-    """The k-mer scorer made slow on purpose: every call into the model takes ``delay`` seconds more."""
-
-    def __init__(self, inner: Any, delay: float) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.max_length = inner.max_length
-        self.stats = inner.stats
-        self.delay = delay
-
-    def log_probs(self, seqs: Sequence[str]) -> list[np.ndarray]:
-        time.sleep(self.delay)
-        result: list[np.ndarray] = self.inner.log_probs(seqs)
-        return result
-
-    def describe(self) -> dict[str, Any]:
-        return {"slow_by_s": self.delay}
 
 
 def snv(pos: int) -> str:

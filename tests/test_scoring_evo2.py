@@ -367,8 +367,8 @@ def test_load_refuses_cuda_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> Non
 def _pretend_missing(monkeypatch: pytest.MonkeyPatch, *missing: str) -> None:
     import service.scoring.evo2 as evo2_scorer
 
-    real = evo2_scorer._module_available
-    monkeypatch.setattr(evo2_scorer, "_module_available", lambda name: name not in missing and real(name))
+    real = evo2_scorer.module_available
+    monkeypatch.setattr(evo2_scorer, "module_available", lambda name: name not in missing and real(name))
 
 
 def test_load_refuses_fp8_models_without_transformer_engine(monkeypatch: pytest.MonkeyPatch) -> None:

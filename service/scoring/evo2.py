@@ -56,7 +56,8 @@ def encode_dna(seq: str) -> np.ndarray:
     return np.frombuffer(seq.encode("ascii"), dtype=np.uint8)
 
 
-def _module_available(name: str) -> bool:
+def module_available(name: str) -> bool:
+    """Whether ``name`` can be imported here (without importing it)."""
     if name in sys.modules:
         return True
     try:
@@ -68,16 +69,16 @@ def _module_available(name: str) -> bool:
 def unmet_requirements(spec: Evo2ModelSpec, *, device: str, use_kernels: bool = False) -> list[str]:
     """Why ``spec`` cannot be loaded on ``device`` here (empty when it can). Imports torch."""
     problems: list[str] = []
-    if not (_module_available("evo2") and _module_available("vortex")):
+    if not (module_available("evo2") and module_available("vortex")):
         return ["evo2 and vtx are not installed (pip install 'evo2==0.6.0' 'vtx==1.1.0')"]
-    if spec.requires_transformer_engine and not _module_available("transformer_engine"):
+    if spec.requires_transformer_engine and not module_available("transformer_engine"):
         problems.append(
             f"{spec.name} needs FP8 through NVIDIA Transformer Engine, which is not installed "
             "(the 7B models run without it)"
         )
-    if not _module_available("flash_attn_2_cuda"):
+    if not module_available("flash_attn_2_cuda"):
         problems.append(f"evo2's config for {spec.name} uses flash-attn, which is not installed")
-    if use_kernels and not _module_available("triton"):
+    if use_kernels and not module_available("triton"):
         problems.append("use_kernels needs Triton, which is not installed")
 
     import torch

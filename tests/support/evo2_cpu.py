@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from service.scoring.evo2 import Evo2Scorer
+from service.scoring.evo2 import Evo2Scorer, module_available
 
 #: Tiny-model sizes (everything else is copied from evo2's ``configs/evo2-7b-8k.yml``).
 TINY_SIZES: dict[str, Any] = {
@@ -207,15 +207,6 @@ def _vortex_torch() -> types.ModuleType:
 # --------------------------------------------------------------------------- install
 
 
-def _importable(name: str) -> bool:
-    if name in sys.modules:
-        return True
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 @contextlib.contextmanager
 def _quiet_vortex_import() -> Iterator[None]:
     """Import-time side effects of ``vortex.logging``: undo the root logger setup, keep no log file."""
@@ -243,7 +234,7 @@ def install_cpu_shim() -> None:
     with _install_lock:
         if _installed:
             return
-        if not _importable("flash_attn_2_cuda"):
+        if not module_available("flash_attn_2_cuda"):
             sys.modules["flash_attn_2_cuda"] = types.ModuleType("flash_attn_2_cuda")
         with _quiet_vortex_import():
             import vortex.logging  # the import with side effects
