@@ -7,10 +7,8 @@ inject their own scorer and genome source; ``make serve`` uses ``create_app_from
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,9 +18,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import __version__
+from service.auth import ApiKeyMiddleware
 from service.calibration import load_calibration
 from service.delta import DeltaEngine
-from service.deps import Parts, limit_rate, require_key
+from service.deps import Parts, limit_rate
+from service.envelope import envelope as _envelope
+from service.envelope import error_response
 from service.errors import PayloadTooLarge, ServiceError
 from service.genome.base import GenomeSource
 from service.logs import RequestLogMiddleware, configure_logging, current_request_id
@@ -45,20 +46,6 @@ reference and the alternate window with the model and returns `delta_score = alt
 log-likelihood) with a label from the model's BRCA1 calibration. Labels are research scores, not
 clinical calls. Intervals in responses are 0-based half-open; region strings are 1-based inclusive.
 """
-
-
-def error_response(exc: ServiceError, request_id: str | None = None) -> JSONResponse:
-    headers = {}
-    if exc.retry_after is not None:
-        # Rounded up: a client that waits exactly Retry-After must not be refused again.
-        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-    if request_id:
-        headers["x-request-id"] = request_id
-    return JSONResponse({"error": exc.to_dict()}, status_code=exc.status, headers=headers)
-
-
-def _envelope(status: int, type_: str, message: str, detail: dict[str, Any] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"type": type_, "message": message, "detail": detail or {}}}, status)
 
 
 class BodyLimitMiddleware:
@@ -194,6 +181,8 @@ def create_app(
         return response
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # The key is checked before the body is read; CORS wraps it so refusals carry CORS headers.
+    app.add_middleware(ApiKeyMiddleware, settings=settings, routes=app.router.routes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -207,15 +196,15 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
     app.add_middleware(RequestLogMiddleware)
 
-    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(require_key)])
+    @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
         """Prometheus text format; behind the API key when one is required; not rate limited."""
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
     app.include_router(public)
-    # Auth first, then the rate limit: a bucket is keyed by a valid key, or by the client IP.
-    app.include_router(router, dependencies=[Depends(require_key), Depends(limit_rate)])
+    # The rate limit runs after the key middleware: a bucket is keyed by a valid key, or by the client IP.
+    app.include_router(router, dependencies=[Depends(limit_rate)])
     return app
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from service.auth import key_is_valid, presented_key
 from service.calibration import Calibration
 from service.delta import DeltaEngine
-from service.errors import Unauthorized
 from service.genome.base import GenomeSource
 from service.ratelimit import TokenBuckets
 from service.runner import ModelRunner
@@ -41,34 +40,7 @@ def get_parts(request: Request) -> Parts:
 PartsDep = Annotated[Parts, Depends(get_parts)]
 
 
-def presented_key(request: Request) -> str | None:
-    """The API key from ``Authorization: Bearer <key>`` or ``X-API-Key``."""
-    auth = request.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip() or None
-    return request.headers.get("x-api-key") or None
-
-
-def key_is_valid(settings: Settings, key: str | None) -> bool:
-    if key is None:
-        return False
-    given = key.encode()
-    # Compare against every key in constant time (no early exit that leaks which one matched).
-    matches = [hmac.compare_digest(given, k.get_secret_value().encode()) for k in settings.api_keys]
-    return any(matches)
-
-
-async def require_key(request: Request, parts: PartsDep) -> None:
-    if not parts.settings.require_api_key:
-        return
-    if not key_is_valid(parts.settings, presented_key(request)):
-        raise Unauthorized("a valid API key is required (Authorization: Bearer <key> or X-API-Key)")
-
-
-AuthDep = Depends(require_key)
-
-
-# --- rate limiting (runs after require_key) -------------------------------------------------------
+# --- rate limiting (after the API key middleware) --------------------------------------------------
 
 
 def client_identity(request: Request, settings: Settings) -> str:
@@ -77,7 +49,7 @@ def client_identity(request: Request, settings: Settings) -> str:
     An invalid or unknown key counts as no key, so inventing keys does not buy fresh buckets. The IP is
     the connection's peer: behind a proxy, let uvicorn trust it (``--forwarded-allow-ips``).
     """
-    key = presented_key(request)
+    key = presented_key(request.headers)
     if key is not None and key_is_valid(settings, key):
         return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
     return "ip:" + (request.client.host if request.client else "unknown")

@@ -94,6 +94,21 @@ async def test_no_valid_key_no_entry(keyed: httpx.AsyncClient, headers: dict[str
     assert (await keyed.get("/health", headers=headers)).status_code == 200  # liveness stays open
 
 
+@pytest.mark.parametrize("body", [b"not json at all", b'{"variant": 5}', b"\xff\xfe"])
+async def test_the_key_is_checked_before_the_body_is_read(keyed: httpx.AsyncClient, body: bytes) -> None:
+    """Without a key a malformed body is refused as unauthorized, not parsed and answered 400/422."""
+    response = await keyed.post("/variant-delta", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"]["type"] == "unauthorized"
+
+
+async def test_unknown_paths_and_methods_answer_404_and_405_without_a_key(keyed: httpx.AsyncClient) -> None:
+    assert (await keyed.get("/no-such-path")).status_code == 404
+    assert (await keyed.delete("/variant-delta")).status_code == 405
+    assert (await keyed.get("/openapi.json")).status_code == 200  # the public API description
+
+
 async def test_keys_are_compared_in_constant_time_against_every_key(
     keyed: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
