@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from service.coords import Interval, normalise_chrom
-from service.errors import OutOfBounds, UnknownChromosome, UnknownGenome
+from service.errors import OutOfBounds, ServiceError, UnknownChromosome, UnknownGenome
 
 
 class FastaGenome:
@@ -31,10 +31,10 @@ class FastaGenome:
 
             fasta = pyfaidx.Fasta(str(self._paths[genome]), as_raw=True, sequence_always_upper=True)
             names = {}
-            for name in fasta:
+            for name in fasta.keys():  # noqa: SIM118 (iterating a pyfaidx Fasta yields records, not names)
                 try:
                     names[normalise_chrom(name)[0]] = name
-                except Exception:
+                except ServiceError:  # a name no notation maps: keep it as it is
                     names[name] = name
             self._files[genome], self._names[genome] = fasta, names
         return self._files[genome]
