@@ -77,16 +77,3 @@ class Scorer(Protocol):
 def mean_log_likelihood(log_probs: np.ndarray) -> float:
     """Evo 2's sequence score: the mean of the per-position log-probabilities (0.0 when empty)."""
     return float(log_probs.mean()) if log_probs.size else 0.0
-
-
-def score_with_rc(scorer: Scorer, seqs: Sequence[str]) -> tuple[list[np.ndarray], list[float]]:
-    """Per-position log-probs of ``seqs`` and the means averaged with their reverse complements.
-
-    Matches evo2's ``score_sequences_rc``: (mean(forward) + mean(reverse complement)) / 2.
-    """
-    both = scorer.log_probs([*seqs, *(reverse_complement(s) for s in seqs)])
-    forward, backward = both[: len(seqs)], both[len(seqs) :]
-    means = [
-        (mean_log_likelihood(f) + mean_log_likelihood(b)) / 2 for f, b in zip(forward, backward, strict=True)
-    ]
-    return forward, means
