@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import __version__
-from service.auth import ApiKeyMiddleware
+from service.auth import API_KEY_SCHEMES, ApiKeyMiddleware
 from service.calibration import load_calibration
 from service.delta import DeltaEngine
 from service.deps import Parts, limit_rate
@@ -204,8 +205,27 @@ def create_app(
 
     app.include_router(public)
     # The rate limit runs after the key middleware: a bucket is keyed by a valid key, or by the client IP.
-    app.include_router(router, dependencies=[Depends(limit_rate)])
+    app.include_router(router, dependencies=[*API_KEY_SCHEMES, Depends(limit_rate)])
+    if not settings.require_api_key:
+        _declare_auth_optional(app)
     return app
+
+
+def _declare_auth_optional(app: FastAPI) -> None:
+    """Without ``require_api_key`` a key is accepted but not needed: say so in openapi.json."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    if "security" in operation and {} not in operation["security"]:
+                        operation["security"].append({})
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app_from_env() -> FastAPI:

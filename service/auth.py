@@ -10,6 +10,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 
+from fastapi import Security
+from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,6 +19,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.envelope import error_response
 from service.errors import Unauthorized
 from service.settings import Settings
+
+#: The two ways to present a key, declared in openapi.json for generated clients. Documentation only
+#: (``auto_error=False``): ``ApiKeyMiddleware`` does the checking, before any body is read.
+API_KEY_SCHEMES = (
+    Security(HTTPBearer(auto_error=False, description="Authorization: Bearer <key> (when required)")),
+    Security(APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: <key> (if required)")),
+)
 
 #: Paths answered without a key: liveness and the API's own description.
 OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
