@@ -80,7 +80,10 @@ class Deployment:
     checkpoint_md5: str = CHECKPOINT_MD5["evo2_7b"]
     volume_name: str = "evo2-weights"
     weights_mount: str = "/weights"
-    max_batch_tokens: int = 65_536
+    #: Largest forward pass: 4 windows of 8,192 bp. Users report ~30 GB peak for four 6-7 kb sequences
+    #: beside ~15 GB of weights; 8 windows would near an 80 GB H100. ESTIMATE until bench/gpu_evo2_7b.py
+    #: measures memory per batch size (CUDA out-of-memory still splits a batch rather than failing).
+    max_batch_tokens: int = 32_768
     use_kernels: bool = False
 
     # --- GPU class -----------------------------------------------------------------------------------
