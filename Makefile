@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints/cpu.txt
 venv: $(STAMP)
 
 serve: $(STAMP)
-	$(PY) -m uvicorn service.app:create_app_from_env --factory --host $(HOST) --port $(PORT)
+	$(PY) -m uvicorn service.api.app:create_app_from_env --factory --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m ruff check service clients tests bench scripts modal_deploy.py
@@ -45,7 +45,7 @@ ts-types:
 	cd clients/typescript && { test -d node_modules || npm ci --no-audit --no-fund; } && npm run types
 
 test-ts: $(STAMP)
-	$(PY) -m pytest -q tests/test_typescript.py
+	$(PY) -m pytest -q tests/clients/test_typescript.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,8 +6,8 @@
     modal run modal_deploy.py::brca1_benchmark --out out/brca1-evo2_7b --write-calibration
 
 Settings come from ``service/deployment.py`` (``EVO2_DEPLOY_*`` overrides); the app is
-``service.app.create_app``, bulk scoring is ``service.bulk``. Importing this module needs ``modal`` and
-the project, never torch or evo2 (those load inside the containers).
+``service.api.app.create_app``, bulk scoring is ``service.jobs.bulk``. Importing this module needs
+``modal`` and the project, never torch or evo2 (those load inside the containers).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def service_settings(deploy: Deployment = DEPLOY) -> Any:
 
 def load_scorer(settings: Any) -> Any:
     """The Evo 2 scorer from the checkpoint on the volume (no hub call: HF_HUB_OFFLINE=1)."""
-    from service.parts import build_scorer
+    from service.compose import build_scorer
 
     path = settings.evo2_local_path
     if path is not None and not Path(path).is_file():
@@ -94,7 +94,7 @@ def load_scorer(settings: Any) -> Any:
 
 def load_genome(settings: Any) -> Any:
     """Bundled BRCA1 slices first, then the UCSC REST API."""
-    from service.parts import build_genome
+    from service.compose import build_genome
 
     return build_genome(settings)
 
@@ -104,7 +104,7 @@ def warm_imports() -> None:
     import evo2.models  # noqa: F401
     import torch  # noqa: F401
 
-    import service.app  # noqa: F401
+    import service.api.app  # noqa: F401
 
 
 def md5_of(path: str | os.PathLike[str], block: int = 2**24) -> str:
@@ -189,7 +189,7 @@ class Evo2Service:
 
     @modal.enter(snap=_snapshot_model)
     def load(self) -> None:
-        from service.app import create_app
+        from service.api.app import create_app
 
         settings = service_settings()
         self.scorer = load_scorer(settings)
@@ -215,7 +215,7 @@ class Evo2Service:
     @modal.method()
     async def score_chunk(self, rows: list[Any], options: Any) -> list[Any]:
         """Bulk: score one chunk with the app's engine (the same model queue as the HTTP API)."""
-        from service.bulk import score_chunk
+        from service.jobs.bulk import score_chunk
 
         parts = self.api.state.parts
         return await score_chunk(parts.engine, rows, options, calibration=parts.calibration)
@@ -234,9 +234,9 @@ def score_variants(
     chunk_rows: int = DEPLOY.bulk_chunk_rows,
 ) -> None:
     """Score a VCF or TSV on GPU containers; writes one TSV row per input row (errors as rows)."""
-    from service.bulk import read_variants, run_bulk, summary, write_tsv
     from service.coords import check_genome
-    from service.delta import DeltaOptions
+    from service.domain.delta import DeltaOptions
+    from service.jobs.bulk import read_variants, run_bulk, summary, write_tsv
 
     if max_containers < 1:
         raise SystemExit("--max-containers must be at least 1")

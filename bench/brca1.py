@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from service.benchmark import (  # noqa: E402
+from service.jobs.benchmark import (  # noqa: E402
     PUBLISHED_AUROC,
     BenchmarkOptions,
     ScoredSnv,
@@ -79,7 +79,7 @@ def make_scorer(args: argparse.Namespace) -> Scorer:
 
         return tiny_scorer(seed=args.seed)
     if args.model.startswith("evo2"):
-        from service.parts import build_scorer
+        from service.compose import build_scorer
         from service.settings import Settings
 
         settings = Settings(model=args.model, evo2_local_path=args.local_path, device=args.device)

@@ -46,8 +46,8 @@ FASTA_START = 43_040_000  # 1-based position of the slice's first base (header c
 def serve(port: int, slow_ms: float, max_queue: int) -> None:
     import uvicorn
 
-    from service.app import create_app
-    from service.logs import configure_logging
+    from service.api.app import create_app
+    from service.api.logs import configure_logging
     from service.scoring.kmer import KmerScorer
     from service.settings import Settings
     from tests.support.slow_scorer import SlowScorer

@@ -45,14 +45,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from service.brca1 import GENOME, FindlaySnv, load_findlay  # noqa: E402
 from service.coords import Interval, make_variant  # noqa: E402
-from service.delta import DeltaEngine, DeltaOptions, DeltaResult  # noqa: E402
+from service.domain.delta import DeltaEngine, DeltaOptions, DeltaResult  # noqa: E402
+from service.domain.saturation import ALLELES, saturate  # noqa: E402
+from service.domain.score_cache import ScoreCache  # noqa: E402
 from service.genome.ucsc import UcscGenome  # noqa: E402
-from service.runner import ModelRunner  # noqa: E402
-from service.saturation import ALLELES, saturate  # noqa: E402
-from service.score_cache import ScoreCache  # noqa: E402
+from service.jobs.brca1 import GENOME, FindlaySnv, load_findlay  # noqa: E402
 from service.scoring.base import Scorer  # noqa: E402
+from service.scoring.runner import ModelRunner  # noqa: E402
 from tests.support.ucsc_server import SEQUENCE, UcscServer  # noqa: E402
 
 #: 100 bp of BRCA1 (hg19, 1-based inclusive) ending at the Findlay table's first SNV position.

@@ -1,6 +1,6 @@
 """How far the ``window`` and ``suffix`` deltas differ, with the tiny Evo 2 in float32 and in bfloat16.
 
-Both deltas come from the same per-position log-probs (service.delta.reduce_pair): ``window`` is the
+Both deltas come from the same per-position log-probs (service.domain.delta.reduce_pair): ``window`` is the
 Evo 2 notebook's difference of whole-window means; ``suffix`` sums only positions from the first base
 where the windows differ (same denominator). Evo 2 is causal, so in exact arithmetic the two are
 equal; the difference is the round-off of the shared prefix (the FFT convolutions mix every position),
@@ -33,14 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from service.brca1 import GENOME, load_findlay  # noqa: E402
 from service.coords import make_variant  # noqa: E402
-from service.delta import DeltaEngine, DeltaOptions, reduce_pair  # noqa: E402
+from service.domain.delta import DeltaEngine, DeltaOptions, reduce_pair  # noqa: E402
+from service.domain.windows import VariantWindows  # noqa: E402
 from service.genome.bundled import BundledGenome  # noqa: E402
 from service.genome.layered import LayeredGenome  # noqa: E402
-from service.runner import ModelRunner  # noqa: E402
+from service.jobs.brca1 import GENOME, load_findlay  # noqa: E402
 from service.scoring.evo2 import Evo2Scorer  # noqa: E402
-from service.windows import VariantWindows  # noqa: E402
+from service.scoring.runner import ModelRunner  # noqa: E402
 
 
 def build_windows(count: int, window: int, scorer: Evo2Scorer) -> list[VariantWindows]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from service.app import create_app
+from service.api.app import create_app
 from service.settings import Settings
 
 

@@ -1,6 +1,6 @@
 """One exception tree for the whole service. No FastAPI import here.
 
-Domain code raises these; one handler in ``service.app`` turns them into the JSON envelope
+Domain code raises these; one handler in ``service.api.app`` turns them into the JSON envelope
 ``{"error": {"type": ..., "message": ..., "detail": {...}}}`` with the class's HTTP status::
 
     ServiceError                 500 internal_error (message never leaks internals)

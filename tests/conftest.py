@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from service.app import create_app
+from service.api.app import create_app
 from service.genome.bundled import BundledGenome
 from service.genome.layered import LayeredGenome
 from service.scoring.kmer import KmerScorer

@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from service.app import create_app
+from service.api.app import create_app
 from service.settings import Settings
 
 

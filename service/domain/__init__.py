@@ -1,0 +1,1 @@
+"""The domain: windows, fetch planning, the delta engine, saturation, calibration, caches."""

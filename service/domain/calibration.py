@@ -1,0 +1,195 @@
+"""Labels for deltas, from a per-model calibration file with its provenance.
+
+A calibration file is ``<model>.json`` (``service/data/calibration/`` by default), written by
+``python bench/brca1.py --model <name> --write-calibration`` (``service.jobs.benchmark``). It holds the
+model, checkpoint revision, dataset, n, window, options, date, the Youden threshold, class statistics,
+the measured AUROC (overall / coding / noncoding), the logistic fit with its cross-validated metrics
+and the command that produced it.
+
+How a delta is labelled:
+
+* ``label``: ``likely_pathogenic`` when ``delta < threshold`` (the Youden cut, which balances
+  sensitivity and specificity on BRCA1), else ``likely_benign``.
+* ``probability_lof``: ``P(LOF | delta)`` from the logistic regression fitted on the benchmark (its
+  out-of-fold quality is in the file). It reflects the BRCA1 table's base rate of LOF (21%), so a
+  variant just below the threshold can be labelled ``likely_pathogenic`` with a probability under 0.5.
+* ``confidence``: the fitted probability that the label shown is right: ``probability_lof`` for
+  ``likely_pathogenic``, ``1 - probability_lof`` for ``likely_benign``. It replaces the original
+  project's heuristic ``min(1, |delta - threshold| / class std)``, which was not a probability; it is
+  ``None`` when the file has no logistic fit.
+* ``uncalibrated`` (no label, no probability, no confidence): no file; no threshold; a measured AUROC
+  below ``MIN_AUROC``, whose 95% interval reaches 0.5, or fitted on fewer than ``MIN_CLASS_N`` rows of
+  a class; or, without a measured AUROC, no published one of at least ``MIN_AUROC``; or a
+  request whose window / delta method / strand averaging differs from the calibration's (deltas are
+  means over the window, so their scale depends on it).
+
+Files from elsewhere (``evo2_7b.json``: the original project's threshold) carry ``"remeasured": false``;
+they keep their threshold label when a published AUROC for the model vouches for it, with no
+probability. Every label is a BRCA1-calibrated research score, never a clinical call (``SCOPE_NOTE``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+MIN_AUROC = 0.6
+#: Fewest rows per class (LOF, FUNC/INT) a measured calibration needs before it labels anything.
+MIN_CLASS_N = 10
+LIKELY_PATHOGENIC = "likely_pathogenic"
+LIKELY_BENIGN = "likely_benign"
+UNCALIBRATED = "uncalibrated"
+SCOPE_NOTE = (
+    "Calibrated on BRCA1 saturation genome editing (Findlay et al. 2018) only; a research score, "
+    "not a clinical call."
+)
+LABEL_RULE = (
+    "likely_pathogenic when delta < threshold (Youden cut on BRCA1), else likely_benign; "
+    "probability_lof from the logistic fit (BRCA1 base rate); confidence = fitted probability that the "
+    f"label is right; uncalibrated when the model's BRCA1 AUROC is below {MIN_AUROC} or the request's "
+    "window/options differ from the calibration's"
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    label: str
+    #: P(LOF | delta) from the fitted logistic model (None without one, or when uncalibrated).
+    probability_lof: float | None
+    #: Fitted probability that ``label`` is right (p for pathogenic, 1 - p for benign); None without a fit.
+    confidence: float | None
+
+
+_NO_LABEL = Label(UNCALIBRATED, None, None)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dict):
+        return _number(value.get("value"))
+    return None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    model: str
+    data: dict[str, Any]
+
+    @property
+    def threshold(self) -> float | None:
+        return _number(self.data.get("threshold"))
+
+    @property
+    def auroc(self) -> float | None:
+        """The measured overall AUROC (None when the file's numbers were not measured by this project)."""
+        value = self.data.get("auroc")
+        if isinstance(value, dict):
+            return _number(value.get("overall"))
+        return _number(value)
+
+    @property
+    def published_auroc(self) -> float | None:
+        return _number(self.data.get("published_auroc"))
+
+    @property
+    def auroc_ci95(self) -> tuple[float, float] | None:
+        value = self.data.get("auroc")
+        overall = value.get("overall") if isinstance(value, dict) else None
+        ci = overall.get("ci95") if isinstance(overall, dict) else None
+        return (float(ci[0]), float(ci[1])) if isinstance(ci, list) and len(ci) == 2 else None
+
+    @property
+    def usable(self) -> bool:
+        """Whether labels are given: a threshold and evidence of signal.
+
+        Measured: AUROC ≥ ``MIN_AUROC``, a 95% interval above 0.5 when the file has one, and at least
+        ``MIN_CLASS_N`` rows per class (a small benchmark subset reaches 0.6 by chance, and DeLong's
+        interval collapses at AUROC 1). Not measured here: a published AUROC ≥ ``MIN_AUROC``.
+        """
+        if self.threshold is None:
+            return False
+        measured = self.auroc
+        if measured is not None:
+            ci = self.auroc_ci95
+            n, n_lof = self.data.get("n"), self.data.get("n_lof")
+            if isinstance(n, int) and isinstance(n_lof, int) and min(n_lof, n - n_lof) < MIN_CLASS_N:
+                return False
+            return measured >= MIN_AUROC and (ci is None or ci[0] > 0.5)
+        published = self.published_auroc
+        return published is not None and published >= MIN_AUROC
+
+    def applies_to(
+        self,
+        *,
+        window: int | None = None,
+        delta_method: str | None = None,
+        reverse_complement: bool | None = None,
+    ) -> bool:
+        """Whether deltas computed with these options are on the calibration's scale (None = not given)."""
+        options = self.data.get("options") or {}
+        checks = (
+            (window, self.data.get("window")),
+            (delta_method, options.get("delta_method")),
+            (reverse_complement, options.get("reverse_complement")),
+        )
+        return all(given is None or known is None or given == known for given, known in checks)
+
+    def probability(self, delta: float) -> float | None:
+        logistic = self.data.get("logistic")
+        if not logistic:
+            return None
+        z = float(logistic["intercept"]) + float(logistic["slope"]) * delta
+        # Numerically safe sigmoid for either sign of z.
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+    def label(
+        self,
+        delta: float,
+        *,
+        window: int | None = None,
+        delta_method: str | None = None,
+        reverse_complement: bool | None = None,
+    ) -> Label:
+        threshold = self.threshold
+        if threshold is None or not self.usable or not math.isfinite(delta):
+            return _NO_LABEL
+        if not self.applies_to(
+            window=window, delta_method=delta_method, reverse_complement=reverse_complement
+        ):
+            return _NO_LABEL
+        pathogenic = delta < threshold
+        p = self.probability(delta)
+        confidence = None if p is None else (p if pathogenic else 1.0 - p)
+        return Label(LIKELY_PATHOGENIC if pathogenic else LIKELY_BENIGN, p, confidence)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **self.data,
+            "usable": self.usable,
+            "remeasured": self.auroc is not None,
+            "min_auroc": MIN_AUROC,
+            "label_rule": LABEL_RULE,
+            "scope": SCOPE_NOTE,
+        }
+
+
+def _default_dir() -> Path:
+    return Path(str(resources.files("service") / "data" / "calibration"))
+
+
+def load_calibration(model: str, directory: Path | None = None) -> Calibration:
+    """The calibration for ``model``; an empty (uncalibrated) one when no file exists."""
+    path = (directory or _default_dir()) / f"{model}.json"
+    if not path.is_file():
+        return Calibration(model, {"model": model, "note": "no calibration file for this model"})
+    data = json.loads(path.read_text())
+    if data.get("model") != model:
+        raise ValueError(f"{path} is a calibration for {data.get('model')!r}, not {model!r}")
+    return Calibration(model, data)

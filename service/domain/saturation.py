@@ -1,0 +1,138 @@
+"""Saturation mutagenesis: the delta of every possible SNV in a short region.
+
+For each position of the region the three SNVs away from the reference base are scored with the
+windows ``/variant-delta`` would build for them (the same ``plan_window`` / ``build_windows``), so
+every cell equals the one-by-one answer. The three alternates at a position share one reference
+window, the whole region is read with one genome fetch, and scoring goes through the engine's
+``score_windows`` (each distinct window once, reference windows through the score cache).
+
+Regions arrive 1-based inclusive (``chr17:43119600-43119699``, or chrom / start / end) and are an
+``Interval`` (0-based half-open) inside.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from service.coords import BASES, Interval, Variant, check_genome, normalise_chrom
+from service.domain.delta import DeltaEngine, DeltaOptions, DeltaResult
+from service.domain.windows import VariantWindows, build_windows, plan_window
+from service.errors import (
+    GenomeMismatch,
+    InvalidRequest,
+    LimitExceeded,
+    OutOfBounds,
+    ServiceError,
+    UnknownChromosome,
+)
+
+#: Column order of the delta matrix.
+ALLELES = ("A", "C", "G", "T")
+
+_REGION_RE = re.compile(r"^(?P<chrom>[A-Za-z0-9_.]+):(?P<start>[\d,]+)(?:-(?P<end>[\d,]+))?$")
+
+
+@dataclass(frozen=True)
+class Saturation:
+    region: Interval  # 0-based half-open
+    ref: str  # reference bases of the region, one per position
+    #: ``deltas[i][j]``: alt − ref delta of ``ALLELES[j]`` at position ``region.start + i`` (0-based);
+    #: ``None`` for the reference base and at positions whose reference is not A, C, G or T.
+    deltas: list[list[float | None]]
+
+    @property
+    def positions(self) -> list[int]:
+        """1-based positions, in order."""
+        return list(range(self.region.start + 1, self.region.end + 1))
+
+
+def resolve_region(
+    region: str | None,
+    chrom: str | None,
+    start: int | None,
+    end: int | None,
+    *,
+    genome: str,
+    max_bp: int,
+) -> Interval:
+    """The 0-based half-open interval of a 1-based inclusive region given as text or as fields.
+
+    Raises ``InvalidRequest`` (neither or both forms, bad text, ``start > end``), ``GenomeMismatch``
+    (an accession of the other build) and ``LimitExceeded`` (longer than ``max_bp``).
+    """
+    if region is not None and any(v is not None for v in (chrom, start, end)):
+        raise InvalidRequest("give either 'region' or 'chrom', 'start' and 'end', not both")
+    if region is not None:
+        match = _REGION_RE.match(region.strip())
+        if match is None:
+            raise InvalidRequest(
+                f"cannot parse region {region!r}; use e.g. chr17:43119600-43119699 (1-based, inclusive)",
+                detail={"region": region},
+            )
+        chrom = match["chrom"]
+        start = int(match["start"].replace(",", ""))
+        end = int(match["end"].replace(",", "")) if match["end"] else start
+    if chrom is None or start is None or end is None:
+        raise InvalidRequest("give 'region', or all of 'chrom', 'start' and 'end' (1-based, inclusive)")
+    if start < 1 or end < start:
+        raise InvalidRequest(
+            f"need 1 ≤ start ≤ end (1-based, inclusive), got start={start}, end={end}",
+            detail={"start": start, "end": end},
+        )
+    name, build = normalise_chrom(chrom)
+    if build is not None and build != check_genome(genome):
+        raise GenomeMismatch(
+            f"{chrom} is a {build} accession but genome {genome} was requested",
+            detail={"chrom": chrom, "accession_genome": build, "genome": genome},
+        )
+    length = end - start + 1
+    if length > max_bp:
+        raise LimitExceeded(
+            f"the region has {length} positions; at most {max_bp} per request",
+            detail={"length": length, "max_saturation_bp": max_bp},
+        )
+    return Interval(name, start - 1, end)
+
+
+async def saturate(engine: DeltaEngine, region: Interval, options: DeltaOptions) -> Saturation:
+    """Deltas of all SNVs in ``region`` (0-based half-open) with one genome fetch."""
+    sizes = await engine.genome.chrom_sizes(options.genome)
+    if region.chrom not in sizes:
+        raise UnknownChromosome(
+            f"{region.chrom} is not a chromosome of {options.genome}",
+            detail={"chrom": region.chrom, "genome": options.genome},
+        )
+    chrom_len = sizes[region.chrom]
+    if region.end > chrom_len:
+        raise OutOfBounds(
+            f"{region.region()} reaches beyond the end of {region.chrom} ({chrom_len:,} bp)",
+            detail={"region": region.region(), "chrom_length": chrom_len},
+        )
+    positions = range(region.start, region.end)
+    # An SNV's windows do not depend on the alt allele: one plan per position.
+    plans = [
+        plan_window(Variant(region.chrom, p + 1, None, "A"), options.window, chrom_len) for p in positions
+    ]
+    span = Interval(region.chrom, plans[0].span.start, max(plan.span.end for plan in plans))
+    bases = await engine.genome.fetch(options.genome, span)
+    ref = bases[region.start - span.start : region.end - span.start]
+    built: list[VariantWindows | ServiceError] = []
+    cells: list[tuple[int, int]] = []
+    for i, (p, plan) in enumerate(zip(positions, plans, strict=True)):
+        base = ref[i]
+        if base not in BASES:
+            continue
+        window_bases = bases[plan.span.start - span.start : plan.span.end - span.start]
+        for j, alt in enumerate(ALLELES):
+            if alt != base:
+                built.append(build_windows(Variant(region.chrom, p + 1, base, alt), plan, window_bases))
+                cells.append((i, j))
+    scored = await engine.score_windows(built, options)
+    deltas: list[list[float | None]] = [[None] * len(ALLELES) for _ in positions]
+    for (i, j), outcome in zip(cells, scored, strict=True):
+        if isinstance(outcome, ServiceError):
+            raise outcome
+        assert isinstance(outcome, DeltaResult)
+        deltas[i][j] = outcome.delta
+    return Saturation(region, ref, deltas)
