@@ -115,7 +115,7 @@ class Service:
     def build(cls, scorer: Scorer, base_url: str) -> Service:
         genome = UcscGenome(base_url=base_url)
         runner = ModelRunner(scorer)
-        return cls(DeltaEngine(genome, runner, cache=ScoreCache()), genome)
+        return cls(DeltaEngine(genome, runner, cache=ScoreCache(256 * 2**20)), genome)
 
 
 async def batch_variants(service: Service, snvs: Sequence[Snv], window: int) -> list[float]:

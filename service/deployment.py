@@ -46,6 +46,7 @@ SERVICE_REQUIREMENTS: tuple[str, ...] = (
     "pyfaidx==0.9.2.2",
     "prometheus-client==0.26.0",
     "tqdm==4.70.1",
+    "cachetools==8.0.2",
 )
 
 #: Modal list prices seen for the GPUs this service fits on (USD per GPU-hour; check modal.com/pricing).

@@ -77,10 +77,9 @@ class Settings(BaseSettings):
     batch_max_tokens: int = Field(
         262_144, ge=0, description="Bases in one merged scorer call (0: no merging, one call per job)."
     )
-    ref_cache_entries: int = Field(
-        1024, ge=0, description="Reference windows whose per-position scores are kept (0 = off)."
+    ref_cache_bytes: int = Field(
+        256 * 2**20, ge=0, description="Byte bound of the reference-window score cache (0 = off)."
     )
-    ref_cache_bytes: int = Field(256 * 2**20, ge=0, description="Byte bound of the reference-score cache.")
     max_saturation_bp: int = Field(512, ge=1, description="Longest region of one /saturation request.")
 
     # --- access ------------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def create_app(
         batch_wait_ms=settings.batch_wait_ms,
         batch_max_tokens=settings.batch_max_tokens,
     )
-    ref_cache = ScoreCache(settings.ref_cache_entries, settings.ref_cache_bytes)
+    ref_cache = ScoreCache(settings.ref_cache_bytes)
     parts = Parts(
         settings=settings,
         scorer=scorer,

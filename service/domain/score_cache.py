@@ -7,16 +7,17 @@ the reduction depends on the request: ``window`` takes their mean, ``suffix`` su
 where the alternate window differs (which depends on the variant), and reverse-complement averaging
 needs the other strand's array (``strand="-"``, the log-probs of the reverse complement).
 
-Bounded by entries and by bytes; arrays are stored read-only and returned as stored (no copy).
+Bounded in bytes (``cachetools.LRUCache`` sized by each array's ``nbytes``; 0 turns it off); arrays are
+stored read-only and returned as stored (no copy).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from cachetools import LRUCache
 
 from service.coords import Interval
 
@@ -31,26 +32,36 @@ class RefKey:
     strand: Strand = "+"  # "-": log-probs of the window's reverse complement
 
 
+def _nbytes(array: np.ndarray) -> int:
+    return int(array.nbytes)
+
+
+class _CountingLRU(LRUCache[RefKey, np.ndarray]):
+    """``LRUCache`` that counts what it evicts to make room."""
+
+    evictions = 0
+
+    def popitem(self) -> tuple[RefKey, np.ndarray]:
+        self.evictions += 1
+        return super().popitem()
+
+
 class ScoreCache:
-    def __init__(self, max_entries: int = 1024, max_bytes: int = 256 * 2**20) -> None:
-        if max_entries < 0 or max_bytes < 0:
-            raise ValueError("max_entries and max_bytes must be ≥ 0")
-        self.max_entries = max_entries
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 0:
+            raise ValueError("max_bytes must be ≥ 0")
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[RefKey, np.ndarray] = OrderedDict()
-        self._bytes = 0
+        self._lru = _CountingLRU(maxsize=max_bytes, getsizeof=_nbytes)
         self.hits = 0
         self.misses = 0
-        self.evictions = 0
 
     def get(self, key: RefKey) -> np.ndarray | None:
         """The stored log-probs of ``key`` (length ``len(key.interval) - 1``), or ``None``."""
-        entry = self._entries.get(key)
+        entry = self._lru.get(key)
         if entry is None:
             self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
+        else:
+            self.hits += 1
         return entry
 
     def put(self, key: RefKey, log_probs: np.ndarray) -> None:
@@ -59,42 +70,31 @@ class ScoreCache:
             raise ValueError(
                 f"{log_probs.shape} log-probs given for a {len(key.interval)}-bp window ({key.interval})"
             )
-        size = log_probs.nbytes
-        if self.max_entries == 0 or size > self.max_bytes:
-            return
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= old.nbytes
+        if log_probs.nbytes > self.max_bytes:
+            return  # larger than the whole cache (or the cache is off)
         stored = log_probs if not log_probs.flags.writeable else log_probs.copy()
         stored.setflags(write=False)
-        self._entries[key] = stored
-        self._bytes += size
-        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self._bytes -= evicted.nbytes
-            self.evictions += 1
+        self._lru[key] = stored
 
     def clear(self) -> None:
-        self._entries.clear()
-        self._bytes = 0
+        self._lru.clear()
 
     @property
     def bytes(self) -> int:
-        return self._bytes
+        return int(self._lru.currsize)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._lru)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._entries
+        return key in self._lru
 
     def stats(self) -> dict[str, Any]:
         return {
-            "entries": len(self._entries),
-            "bytes": self._bytes,
-            "max_entries": self.max_entries,
+            "entries": len(self._lru),
+            "bytes": self.bytes,
             "max_bytes": self.max_bytes,
             "hits": self.hits,
             "misses": self.misses,
-            "evictions": self.evictions,
+            "evictions": self._lru.evictions,
         }

@@ -165,7 +165,7 @@ async def test_the_tiny_evo2_model_gives_the_one_by_one_deltas(make_app):
         assert response.status_code == 200, response.text
         body = response.json()
         # A fresh app: no cached reference windows, every variant scored in its own call.
-        single = make_app(scorer=tiny_scorer(), ref_cache_entries=0)
+        single = make_app(scorer=tiny_scorer(), ref_cache_bytes=0)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(single), base_url="http://t") as s:
             expected = await one_by_one(s, body, window=256)
     for got, want in zip(body["deltas"], expected, strict=True):

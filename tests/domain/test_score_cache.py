@@ -19,7 +19,7 @@ def lp(value: float, length: int = 8) -> np.ndarray:
 
 
 def test_least_recently_used_entries_go_first():
-    cache = ScoreCache(max_entries=2)
+    cache = ScoreCache(max_bytes=2 * 8 * 8)  # two 8-value float64 arrays
     cache.put(key(0), lp(0))
     cache.put(key(1), lp(1))
     assert cache.get(key(0)) is not None  # 0 is now the most recently used
@@ -29,7 +29,7 @@ def test_least_recently_used_entries_go_first():
 
 
 def test_the_byte_bound_holds():
-    cache = ScoreCache(max_entries=100, max_bytes=3 * 8 * 8)  # three 8-value float64 arrays
+    cache = ScoreCache(max_bytes=3 * 8 * 8)  # three 8-value float64 arrays
     for i in range(5):
         cache.put(key(i), lp(i))
     assert len(cache) == 3 and cache.bytes == 3 * 64
@@ -39,7 +39,7 @@ def test_the_byte_bound_holds():
 
 
 def test_keys_separate_model_genome_window_and_strand():
-    cache = ScoreCache()
+    cache = ScoreCache(2**20)
     cache.put(key(0), lp(1))
     for other in (key(0, model="n"), key(0, genome="hg19"), key(0, strand="-"), key(1)):
         assert cache.get(other) is None
@@ -47,7 +47,7 @@ def test_keys_separate_model_genome_window_and_strand():
 
 
 def test_stored_arrays_are_read_only_copies():
-    cache = ScoreCache()
+    cache = ScoreCache(2**20)
     original = lp(1)
     cache.put(key(0), original)
     original[:] = 5  # the caller's array stays the caller's
@@ -59,8 +59,8 @@ def test_stored_arrays_are_read_only_copies():
 
 def test_a_wrong_length_is_refused_and_zero_entries_stores_nothing():
     with pytest.raises(ValueError):
-        ScoreCache().put(key(0, length=9), lp(0, 7))
-    off = ScoreCache(max_entries=0)
+        ScoreCache(2**20).put(key(0, length=9), lp(0, 7))
+    off = ScoreCache(max_bytes=0)
     off.put(key(0), lp(0))
     assert len(off) == 0 and off.get(key(0)) is None
 
@@ -84,7 +84,7 @@ async def _delta(client: httpx.AsyncClient, alt: str, **options: object) -> floa
 )
 async def test_a_repeated_position_scores_only_the_alternate_windows(make_app, kmer_scorer, options):
     strands = 2 if options.get("reverse_complement") else 1
-    app, fresh = make_app(), make_app(ref_cache_entries=0)
+    app, fresh = make_app(), make_app(ref_cache_bytes=0)
     async with (
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as cached,
         httpx.AsyncClient(transport=httpx.ASGITransport(fresh), base_url="http://t") as uncached,
@@ -100,7 +100,7 @@ async def test_a_repeated_position_scores_only_the_alternate_windows(make_app, k
 
 @pytest.mark.anyio
 async def test_another_window_length_or_a_disabled_cache_rescores_the_reference(make_app, kmer_scorer):
-    for app, second in ((make_app(), {"window": 2048}), (make_app(ref_cache_entries=0), {})):
+    for app, second in ((make_app(), {"window": 2048}), (make_app(ref_cache_bytes=0), {})):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
             await _delta(client, "G")
             before = kmer_scorer.stats.snapshot()["sequences"]
