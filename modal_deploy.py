@@ -217,8 +217,7 @@ class Evo2Service:
         """Bulk: score one chunk with the app's engine (the same model queue as the HTTP API)."""
         from service.jobs.bulk import score_chunk
 
-        parts = self.api.state.parts
-        return await score_chunk(parts.engine, rows, options, calibration=parts.calibration)
+        return await score_chunk(self.api.state.parts.engine, rows, options)
 
 
 # ------------------------------------------------------------------------------------------------ bulk
@@ -235,12 +234,15 @@ def score_variants(
 ) -> None:
     """Score a VCF or TSV on GPU containers; writes one TSV row per input row (errors as rows)."""
     from service.coords import check_genome
-    from service.domain.delta import DeltaOptions
+    from service.domain.delta import DeltaOptions, WindowLimits
     from service.jobs.bulk import read_variants, run_bulk, summary, write_tsv
+    from service.settings import Settings
 
     if max_containers < 1:
         raise SystemExit("--max-containers must be at least 1")
-    options = DeltaOptions(genome=check_genome(genome), window=window)
+    settings = Settings()
+    limits = WindowLimits(settings.default_window, settings.min_window, settings.max_window)
+    options = DeltaOptions(genome=check_genome(genome), window=limits.check(window))
     rows = read_variants(input, genome=options.genome)
     cost = DEPLOY.estimated_cost_usd(len(rows), containers=max_containers)
     if cost is not None:
@@ -255,7 +257,7 @@ def score_variants(
             return_exceptions=True,
         )
 
-    results = run_bulk(rows, options, map_fn, chunk_rows=chunk_rows)
+    results = run_bulk(rows, options, map_fn, chunk_rows=chunk_rows, max_span=settings.cluster_max_bp)
     write_tsv(results, output)
     print(f"wrote {output}: {summary(results)}")
 

@@ -45,14 +45,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from service.compose import build_parts, build_ucsc  # noqa: E402
 from service.coords import Interval, make_variant  # noqa: E402
-from service.domain.delta import DeltaEngine, DeltaOptions, DeltaResult  # noqa: E402
+from service.domain.delta import DeltaEngine, DeltaOptions, VariantScore  # noqa: E402
 from service.domain.saturation import ALLELES, saturate  # noqa: E402
-from service.domain.score_cache import ScoreCache  # noqa: E402
 from service.genome.ucsc import UcscGenome  # noqa: E402
 from service.jobs.brca1 import GENOME, FindlaySnv, load_findlay  # noqa: E402
 from service.scoring.base import Scorer  # noqa: E402
-from service.scoring.runner import ModelRunner  # noqa: E402
+from service.settings import Settings  # noqa: E402
 from tests.support.ucsc_server import SEQUENCE, UcscServer  # noqa: E402
 
 #: 100 bp of BRCA1 (hg19, 1-based inclusive) ending at the Findlay table's first SNV position.
@@ -113,9 +113,10 @@ class Service:
 
     @classmethod
     def build(cls, scorer: Scorer, base_url: str) -> Service:
-        genome = UcscGenome(base_url=base_url)
-        runner = ModelRunner(scorer)
-        return cls(DeltaEngine(genome, runner, cache=ScoreCache(256 * 2**20)), genome)
+        # Exact fetches (no tiles), as the original pipeline asks UCSC for each window.
+        settings = Settings(ucsc_base_url=base_url, ucsc_tile_bp=0, genome_sources=["ucsc"])
+        genome = build_ucsc(settings)
+        return cls(build_parts(settings, scorer=scorer, genome=genome).engine, genome)
 
 
 async def batch_variants(service: Service, snvs: Sequence[Snv], window: int) -> list[float]:
@@ -123,7 +124,7 @@ async def batch_variants(service: Service, snvs: Sequence[Snv], window: int) -> 
     outcomes = await service.engine.score(variants, DeltaOptions(genome=GENOME, window=window))
     deltas = []
     for outcome in outcomes:
-        if not isinstance(outcome, DeltaResult):
+        if not isinstance(outcome, VariantScore):
             raise RuntimeError(f"variant failed: {outcome}")
         deltas.append(outcome.delta)
     return deltas
@@ -405,7 +406,7 @@ async def _saturation(service: Service, block: Sequence[Snv], window: int) -> li
 
 
 async def _fetch(base_url: str, start: int, end: int) -> str:
-    genome = UcscGenome(base_url=base_url)
+    genome = build_ucsc(Settings(ucsc_base_url=base_url, ucsc_tile_bp=0))
     try:
         return await genome.fetch(GENOME, Interval("chr17", start - 1, end))
     finally:

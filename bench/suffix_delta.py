@@ -33,18 +33,19 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from service.compose import build_parts  # noqa: E402
 from service.coords import make_variant  # noqa: E402
-from service.domain.delta import DeltaEngine, DeltaOptions, reduce_pair  # noqa: E402
+from service.domain.delta import DeltaOptions, reduce_pair  # noqa: E402
 from service.domain.windows import VariantWindows  # noqa: E402
 from service.genome.bundled import BundledGenome  # noqa: E402
 from service.genome.layered import LayeredGenome  # noqa: E402
 from service.jobs.brca1 import GENOME, load_findlay  # noqa: E402
 from service.scoring.evo2 import Evo2Scorer  # noqa: E402
-from service.scoring.runner import ModelRunner  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 
 def build_windows(count: int, window: int, scorer: Evo2Scorer) -> list[VariantWindows]:
-    engine = DeltaEngine(LayeredGenome([BundledGenome()]), ModelRunner(scorer))
+    engine = build_parts(Settings(), scorer=scorer, genome=LayeredGenome([BundledGenome()])).engine
     variants = [make_variant(s.chrom, s.pos, s.ref, s.alt, genome=GENOME) for s in load_findlay()[:count]]
     built = asyncio.run(engine.windows(variants, DeltaOptions(genome=GENOME, window=window)))
     out = []

@@ -1,11 +1,38 @@
-"""Build the scorer and the genome source that settings describe (used by the app factory)."""
+"""Build the service's parts from settings: scorer, genome sources, model runner, delta engine.
+
+The one place where settings become objects; the app factory (``service.api.app``), the bulk job and
+the benchmark call it. Constructors below take their options explicitly; the defaults are
+``Settings``'s.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from service.coords import GENOMES
+from service.domain.calibration import Calibration, load_calibration
+from service.domain.delta import DeltaEngine, WindowLimits
+from service.domain.score_cache import ScoreCache
+from service.domain.sequences import SequenceLimits
 from service.genome.base import GenomeSource
 from service.genome.layered import LayeredGenome
+from service.genome.ucsc import UcscGenome
 from service.scoring.base import Scorer
+from service.scoring.runner import ModelRunner
 from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Everything the routes and jobs use, built once."""
+
+    settings: Settings
+    scorer: Scorer
+    genome: GenomeSource
+    runner: ModelRunner
+    engine: DeltaEngine
+    calibration: Calibration
+    sequence_limits: SequenceLimits
 
 
 def build_scorer(settings: Settings) -> Scorer:
@@ -24,6 +51,25 @@ def build_scorer(settings: Settings) -> Scorer:
     )
 
 
+def build_ucsc(settings: Settings, **seams: object) -> UcscGenome:
+    """The UCSC source the settings describe; ``seams`` (client, transport, sleep, breaker) for tests."""
+    return UcscGenome(
+        base_url=settings.ucsc_base_url,
+        genomes=GENOMES,
+        connect_timeout=settings.ucsc_connect_timeout_s,
+        read_timeout=settings.ucsc_read_timeout_s,
+        max_attempts=settings.ucsc_max_attempts,
+        retry_budget_s=settings.ucsc_retry_budget_s,
+        backoff_base_s=settings.ucsc_backoff_base_s,
+        backoff_max_s=settings.ucsc_backoff_max_s,
+        cache_bytes=settings.region_cache_bytes,
+        breaker_failures=settings.ucsc_breaker_failures,
+        breaker_reset_s=settings.ucsc_breaker_reset_s,
+        tile_bp=settings.ucsc_tile_bp,
+        **seams,  # type: ignore[arg-type]
+    )
+
+
 def build_genome(settings: Settings) -> GenomeSource:
     sources: list[GenomeSource] = []
     for name in settings.genome_sources:
@@ -38,19 +84,45 @@ def build_genome(settings: Settings) -> GenomeSource:
 
                 sources.append(FastaGenome(paths))
         elif name == "ucsc":
-            from service.genome.ucsc import UcscGenome
-
-            sources.append(
-                UcscGenome(
-                    base_url=settings.ucsc_base_url,
-                    connect_timeout=settings.ucsc_connect_timeout_s,
-                    read_timeout=settings.ucsc_read_timeout_s,
-                    max_attempts=settings.ucsc_max_attempts,
-                    retry_budget_s=settings.ucsc_retry_budget_s,
-                    cache_bytes=settings.region_cache_bytes,
-                    breaker_failures=settings.ucsc_breaker_failures,
-                    breaker_reset_s=settings.ucsc_breaker_reset_s,
-                    tile_bp=settings.ucsc_tile_bp,
-                )
-            )
+            sources.append(build_ucsc(settings))
     return LayeredGenome(sources)
+
+
+def build_runner(settings: Settings, scorer: Scorer) -> ModelRunner:
+    return ModelRunner(
+        scorer,
+        max_queue=settings.max_queue,
+        timeout_s=settings.model_timeout_s,
+        retry_after_s=settings.queue_retry_after_s,
+        batch_wait_ms=settings.batch_wait_ms,
+        batch_max_tokens=settings.batch_max_tokens,
+    )
+
+
+def build_parts(
+    settings: Settings,
+    *,
+    scorer: Scorer | None = None,
+    genome: GenomeSource | None = None,
+    runner: ModelRunner | None = None,
+) -> Parts:
+    """The parts ``settings`` describe; ``scorer``, ``genome`` and ``runner`` replace the built ones."""
+    scorer = scorer or build_scorer(settings)
+    genome = genome or build_genome(settings)
+    runner = runner or build_runner(settings, scorer)
+    calibration = load_calibration(scorer.name, settings.calibration_dir)
+    max_window = min(settings.max_window, scorer.max_length)
+    engine = DeltaEngine(
+        genome,
+        runner,
+        calibration,
+        windows=WindowLimits(settings.default_window, settings.min_window, max_window),
+        cluster_max_bp=settings.cluster_max_bp,
+        cache=ScoreCache(settings.ref_cache_bytes),
+    )
+    limits = SequenceLimits(
+        max_sequences=settings.max_sequences,
+        max_length=min(settings.max_sequence_length, scorer.max_length),
+        max_total_bases=settings.max_total_bases,
+    )
+    return Parts(settings, scorer, genome, runner, engine, calibration, limits)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from service.errors import GenomeMismatch, InvalidVariant, UnknownGenome
 
 GENOMES = ("hg38", "hg19")
-DEFAULT_GENOME = "hg38"
 #: Longest reference or alternate allele accepted (the Evo 2 authors evaluated indels up to 64 bp).
 MAX_ALLELE_LENGTH = 64
 BASES = frozenset("ACGT")
@@ -46,7 +45,8 @@ def _accessions() -> dict[str, tuple[str, str | None]]:
 
 REFSEQ_ACCESSIONS = _accessions()
 
-_CHROM_RE = re.compile(r"^[A-Za-z0-9_.]{1,64}$")
+#: What a chromosome name may look like (checked before any upstream call).
+CHROM_NAME_RE = re.compile(r"^[A-Za-z0-9_.]{1,64}$")
 
 
 def check_genome(genome: str) -> str:
@@ -77,7 +77,7 @@ def normalise_chrom(name: str) -> tuple[str, str | None]:
             f"unsupported RefSeq accession {raw!r}: expected a GRCh37 or GRCh38 chromosome (NC_0000NN.V)",
             detail={"chrom": raw},
         )
-    if not _CHROM_RE.match(raw):
+    if not CHROM_NAME_RE.match(raw):
         raise InvalidVariant(f"invalid chromosome name {raw!r}", detail={"chrom": raw})
     body = raw[3:] if raw.lower().startswith("chr") else raw
     upper = body.upper()
@@ -88,6 +88,17 @@ def normalise_chrom(name: str) -> tuple[str, str | None]:
     if not body:
         raise InvalidVariant(f"invalid chromosome name {raw!r}", detail={"chrom": raw})
     return f"chr{body}", None
+
+
+def resolve_chrom(chrom: str, genome: str | None) -> str:
+    """The canonical name of ``chrom``; ``GenomeMismatch`` when it is an accession of another build."""
+    name, build = normalise_chrom(chrom)
+    if genome is not None and build is not None and build != check_genome(genome):
+        raise GenomeMismatch(
+            f"{chrom} is a {build} accession but genome {genome} was requested",
+            detail={"chrom": chrom, "accession_genome": build, "genome": genome},
+        )
+    return name
 
 
 @dataclass(frozen=True, order=True)
@@ -178,12 +189,7 @@ def make_variant(
 
     ``genome`` is the requested build: a RefSeq accession of the other build is an error.
     """
-    chrom_name, build = normalise_chrom(chrom)
-    if genome is not None and build is not None and build != check_genome(genome):
-        raise GenomeMismatch(
-            f"{chrom} is a {build} accession but genome {genome} was requested",
-            detail={"chrom": chrom, "accession_genome": build, "genome": genome},
-        )
+    chrom_name = resolve_chrom(chrom, genome)
     if isinstance(pos, bool) or not isinstance(pos, int) or pos < 1:
         raise InvalidVariant(f"position must be a 1-based integer ≥ 1, got {pos!r}", detail={"pos": pos})
     ref_allele = None if ref is None or ref.strip() == "" else _allele(ref, "ref")

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     ucsc_read_timeout_s: float = Field(20.0, gt=0)
     ucsc_max_attempts: int = Field(4, ge=1, le=10)
     ucsc_retry_budget_s: float = Field(30.0, gt=0)
+    ucsc_backoff_base_s: float = Field(0.5, ge=0, description="First retry waits up to this (doubling).")
+    ucsc_backoff_max_s: float = Field(8.0, ge=0, description="Longest wait between two retries.")
     ucsc_breaker_failures: int = Field(5, ge=1)
     ucsc_breaker_reset_s: float = Field(30.0, gt=0)
     region_cache_bytes: int = Field(64 * 2**20, ge=0, description="Byte bound of the fetched-region cache.")
@@ -81,6 +83,9 @@ class Settings(BaseSettings):
         256 * 2**20, ge=0, description="Byte bound of the reference-window score cache (0 = off)."
     )
     max_saturation_bp: int = Field(512, ge=1, description="Longest region of one /saturation request.")
+
+    # --- bulk jobs ---------------------------------------------------------------------------------
+    bulk_chunk_rows: int = Field(200, ge=1, description="Variants per bulk chunk (one model call each).")
 
     # --- access ------------------------------------------------------------------------------------
     api_keys: list[SecretStr] = Field(default_factory=list, description="Accepted API keys (bearer).")

@@ -1,7 +1,7 @@
-"""The app factory: ``create_app(settings, scorer=, genome=)`` → FastAPI.
+"""The app factory: ``create_app(settings, scorer=, genome=, runner=)`` → FastAPI.
 
 Everything is built here (settings included), nothing at import time. Tests and the Modal deployment
-inject their own scorer and genome source; ``make serve`` uses ``create_app_from_env``.
+inject their own scorer, genome source or model runner; ``make serve`` uses ``create_app_from_env``.
 """
 
 from __future__ import annotations
@@ -11,27 +11,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi.responses import Response
 
 from service import __version__
 from service.api.auth import API_KEY_SCHEMES, ApiKeyMiddleware
-from service.api.deps import Parts, limit_rate
-from service.api.envelope import envelope as _envelope
-from service.api.envelope import error_response
-from service.api.logs import RequestLogMiddleware, configure_logging, current_request_id
+from service.api.body_limit import BodyLimitMiddleware
+from service.api.deps import limit_rate
+from service.api.envelope import install_error_handlers
+from service.api.logs import RequestLogMiddleware, configure_logging
 from service.api.metrics import MetricsMiddleware, ServiceMetrics
 from service.api.ratelimit import TokenBuckets
 from service.api.routes import public, router
-from service.compose import build_genome, build_scorer
-from service.domain.calibration import load_calibration
-from service.domain.delta import DeltaEngine
-from service.domain.score_cache import ScoreCache
-from service.errors import PayloadTooLarge, ServiceError
+from service.compose import Parts, build_parts, build_runner, build_scorer
 from service.genome.base import GenomeSource
 from service.scoring.base import Scorer
 from service.scoring.runner import ModelRunner
@@ -49,97 +42,26 @@ clinical calls. Intervals in responses are 0-based half-open; region strings are
 """
 
 
-class BodyLimitMiddleware:
-    """413 for bodies above ``max_bytes``, whether Content-Length says so or the stream shows it."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        too_large = PayloadTooLarge(
-            f"request body exceeds {self.max_bytes} bytes", detail={"max_body_bytes": self.max_bytes}
-        )
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await error_response(too_large)(scope, receive, send)
-                return
-        # Read the body here, bounded: a stream (chunked, no Content-Length) that passes the limit is
-        # answered 413 before the app sees it (raising inside the app's body read would become a 400).
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                await self.app(scope, _replay([message], receive), send)
-                return
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.max_bytes:
-                await error_response(too_large)(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self.app(scope, _replay([body], receive), send)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """A ``receive`` that first returns ``messages``, then defers to the server's (disconnects)."""
-    pending = list(messages)
-
-    async def replay() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replay
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     scorer: Scorer | None = None,
     genome: GenomeSource | None = None,
+    runner: ModelRunner | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
-    scorer = scorer or build_scorer(settings)
-    genome = genome or build_genome(settings)
     metrics = ServiceMetrics()
-    runner = ModelRunner(
-        metrics.instrument(scorer),
-        max_queue=settings.max_queue,
-        timeout_s=settings.model_timeout_s,
-        retry_after_s=settings.queue_retry_after_s,
-        batch_wait_ms=settings.batch_wait_ms,
-        batch_max_tokens=settings.batch_max_tokens,
-    )
-    ref_cache = ScoreCache(settings.ref_cache_bytes)
-    parts = Parts(
-        settings=settings,
-        scorer=scorer,
-        genome=genome,
-        runner=runner,
-        engine=DeltaEngine(genome, runner, cluster_max_bp=settings.cluster_max_bp, cache=ref_cache),
-        calibration=load_calibration(scorer.name, settings.calibration_dir),
-        limiter=(
-            TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
-            if settings.rate_limit_per_minute > 0
-            else None
-        ),
-    )
-    metrics.watch(scorer=scorer, runner=runner, genome=genome)
+    if runner is None:
+        runner = build_runner(settings, metrics.instrument(scorer or build_scorer(settings)))
+    parts = build_parts(settings, scorer=runner.scorer, genome=genome, runner=runner)
+    metrics.watch(scorer=parts.scorer, runner=parts.runner, genome=parts.genome)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.info("serving model %s", scorer.name)
+        log.info("serving model %s", parts.scorer.name)
         yield
-        runner.close()
-        await genome.aclose()
+        parts.runner.close()
+        await parts.genome.aclose()
 
     app = FastAPI(
         title="Evo 2 variant-effect service",
@@ -149,53 +71,13 @@ def create_app(
     )
     app.state.parts = parts
     app.state.metrics = metrics
-
-    @app.exception_handler(ServiceError)
-    async def on_service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        if exc.status >= 500 and type(exc) is ServiceError:
-            log.error("internal error: %s", exc.message)
-        return error_response(exc)
-
-    @app.exception_handler(RequestValidationError)
-    async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
-            for e in exc.errors()
-        ]
-        return _envelope(422, "validation_error", "the request does not match the schema", {"errors": errors})
-
-    @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kinds = {404: "not_found", 405: "method_not_allowed"}
-        response = _envelope(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail))
-        response.headers.update(exc.headers or {})  # e.g. the Allow header of a 405 (RFC 9110)
-        return response
-
-    @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        message = "internal error; the request id identifies it in the logs"
-        response = _envelope(500, "internal_error", message)
-        rid = current_request_id()
-        if rid:
-            response.headers["x-request-id"] = rid
-        return response
-
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # The key is checked before the body is read; CORS wraps it so refusals carry CORS headers.
-    app.add_middleware(ApiKeyMiddleware, settings=settings, routes=app.router.routes)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "x-api-key", "x-request-id"],
-            expose_headers=["x-request-id", "retry-after"],
-        )
-
-    # Outermost last: the request id and the access log see every answer, 413 and CORS ones included.
-    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
-    app.add_middleware(RequestLogMiddleware)
+    app.state.limiter = (
+        TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        if settings.rate_limit_per_minute > 0
+        else None
+    )
+    install_error_handlers(app)
+    _install_middleware(app, parts, metrics)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
@@ -209,6 +91,25 @@ def create_app(
     if not settings.require_api_key:
         _declare_auth_optional(app)
     return app
+
+
+def _install_middleware(app: FastAPI, parts: Parts, metrics: ServiceMetrics) -> None:
+    """Innermost first: the body limit, the API key, CORS, metrics, the request log (outermost)."""
+    settings = parts.settings
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # The key is checked before the body is read; CORS wraps it so refusals carry CORS headers.
+    app.add_middleware(ApiKeyMiddleware, settings=settings, routes=app.router.routes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-api-key", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+        )
+    # Outermost last: the request id and the access log see every answer, 413 and CORS ones included.
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
+    app.add_middleware(RequestLogMiddleware)
 
 
 def _declare_auth_optional(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ Read from the app's parts at scrape time (a custom collector, no bookkeeping of 
   ``stats.snapshot()`` (sequences = windows scored).
 * ``evo2_model_seconds_total`` (``runner.model_seconds``), ``evo2_model_queue_depth``
   (``runner.queue_depth``).
-* Per genome source that keeps them (``describe()["stats"]``, UCSC): ``evo2_upstream_requests_total``,
+* Per genome source that keeps them (``GenomeSource.status()``, UCSC): ``evo2_upstream_requests_total``,
   ``..._retries_total``, ``..._failures_total``, ``..._rejected_by_breaker_total``,
   ``evo2_genome_cache_{hits,misses,coalesced}_total``, ``evo2_upstream_breaker_state{state}`` (1 for the
   current state) and ``evo2_upstream_breaker_opened_total``.
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 UNMATCHED = "unmatched"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
-#: ``describe()["stats"]`` key of a genome source → (metric name, help).
+#: ``UpstreamStats`` field of a genome source → (metric name, help).
 UPSTREAM_COUNTERS = {
     "requests": ("evo2_upstream_requests", "HTTP requests sent upstream (UCSC), retries included."),
     "retries": ("evo2_upstream_retries", "Upstream requests that were retries."),
@@ -163,7 +163,6 @@ class _PartsCollector:
         yield GaugeMetricFamily(
             "evo2_model_queue_depth", "Model jobs waiting or running.", value=float(self.runner.queue_depth)
         )
-        sources = _sources(self.genome.describe())
         counters = {
             key: CounterMetricFamily(name, help_text, labels=["source"])
             for key, (name, help_text) in UPSTREAM_COUNTERS.items()
@@ -176,32 +175,17 @@ class _PartsCollector:
         breaker_opened = CounterMetricFamily(
             "evo2_upstream_breaker_opened", "Times the circuit breaker opened.", labels=["source"]
         )
-        for source in sources:
-            name = str(source.get("name", "unknown"))
-            source_stats = source.get("stats")
-            if isinstance(source_stats, dict):
+        for source in self.genome.status():
+            if source.upstream is not None:
                 for key, family in counters.items():
-                    value = source_stats.get(key)
-                    if isinstance(value, int | float):
-                        family.add_metric([name], float(value))
-            breaker = source.get("breaker")
-            if isinstance(breaker, dict) and breaker.get("state") in BREAKER_STATES:
+                    family.add_metric([source.name], float(getattr(source.upstream, key)))
+            if source.breaker_state is not None:
                 for state in BREAKER_STATES:
-                    breaker_state.add_metric([name, state], 1.0 if breaker["state"] == state else 0.0)
-                opened = breaker.get("times_opened")
-                if isinstance(opened, int | float):
-                    breaker_opened.add_metric([name], float(opened))
+                    breaker_state.add_metric([source.name, state], float(source.breaker_state == state))
+                breaker_opened.add_metric([source.name], float(source.breaker_opened))
         yield from counters.values()
         yield breaker_state
         yield breaker_opened
-
-
-def _sources(description: dict[str, Any]) -> list[dict[str, Any]]:
-    """The genome sources in ``describe()``: a layered source's list, or the source itself."""
-    sources = description.get("sources")
-    if isinstance(sources, list):
-        return [s for s in sources if isinstance(s, dict)]
-    return [description]
 
 
 def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str:

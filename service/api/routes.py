@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from service import __version__
-from service.api.deps import Parts, PartsDep
+from service.api.deps import (
+    CalibrationDep,
+    EngineDep,
+    GenomeDep,
+    RunnerDep,
+    ScorerDep,
+    SequenceLimitsDep,
+    SettingsDep,
+)
 from service.api.schemas import (
     ErrorEnvelope,
     HealthResponse,
@@ -26,12 +34,13 @@ from service.api.schemas import (
     VariantInput,
     VariantResult,
 )
-from service.coords import check_genome, make_variant, parse_variant
-from service.domain.calibration import UNCALIBRATED, Calibration
-from service.domain.delta import DeltaOptions, DeltaResult
+from service.coords import Interval as Span
+from service.coords import Variant, make_variant, parse_variant
+from service.domain.calibration import UNCALIBRATED
+from service.domain.delta import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT, VariantScore
 from service.domain.saturation import ALLELES, resolve_region, saturate
-from service.errors import InvalidRequest, InvalidSequence, LimitExceeded, ServiceError
-from service.scoring.base import mean_log_likelihood, reverse_complement
+from service.domain.sequences import check_sequences, score_sequences
+from service.errors import InvalidRequest, LimitExceeded, ServiceError
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope, "description": description}
@@ -50,46 +59,48 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter()
 public = APIRouter()
 
-_VALID_BASES = frozenset("ACGTN")
-
 
 @public.get("/health", response_model=HealthResponse, tags=["meta"])
-async def health(parts: PartsDep) -> HealthResponse:
+async def health(scorer: ScorerDep, genome: GenomeDep, runner: RunnerDep) -> HealthResponse:
     """Liveness: cheap, never touches the model or the network; open without a key."""
-    genome = parts.genome.describe()
-    degraded = any(
-        (source.get("breaker") or {}).get("state") == "open" for source in genome.get("sources", [])
-    )
+    degraded = any(source.degraded for source in genome.status())
     return HealthResponse(
         status="degraded" if degraded else "ok",
-        model=parts.scorer.name,
-        detail={"genome": genome, "queue_depth": parts.runner.queue_depth},
+        model=scorer.name,
+        detail={"genome": genome.describe(), "queue_depth": runner.queue_depth},
     )
 
 
 @router.get("/info", response_model=InfoResponse, tags=["meta"], responses=_ERRORS)
-async def info(parts: PartsDep) -> InfoResponse:
+async def info(
+    settings: SettingsDep,
+    engine: EngineDep,
+    scorer: ScorerDep,
+    genome: GenomeDep,
+    calibration: CalibrationDep,
+    sequence_limits: SequenceLimitsDep,
+) -> InfoResponse:
     """Model, calibration provenance, defaults and limits."""
-    s = parts.settings
+    s = settings
     return InfoResponse(
         service="evo2-variant-service",
         version=__version__,
-        model={"name": parts.scorer.name, "max_length": parts.scorer.max_length, **parts.scorer.describe()},
-        calibration=parts.calibration.describe(),
-        genome=parts.genome.describe(),
+        model={"name": scorer.name, "max_length": scorer.max_length, **scorer.describe()},
+        calibration=calibration.describe(),
+        genome=genome.describe(),
         defaults={
             "genome": s.default_genome,
-            "window": s.default_window,
-            "delta_method": "window",
-            "reverse_complement": False,
+            "window": engine.window_limits.default,
+            "delta_method": DEFAULT_DELTA_METHOD,
+            "reverse_complement": DEFAULT_REVERSE_COMPLEMENT,
         },
         limits={
             "max_variants": s.max_variants,
-            "max_sequences": s.max_sequences,
-            "max_sequence_length": min(s.max_sequence_length, parts.scorer.max_length),
-            "max_total_bases": s.max_total_bases,
-            "min_window": s.min_window,
-            "max_window": _max_window(parts),
+            "max_sequences": sequence_limits.max_sequences,
+            "max_sequence_length": sequence_limits.max_length,
+            "max_total_bases": sequence_limits.max_total_bases,
+            "min_window": engine.window_limits.min,
+            "max_window": engine.window_limits.max,
             "max_body_bytes": s.max_body_bytes,
             "max_queue": s.max_queue,
             "max_saturation_bp": s.max_saturation_bp,
@@ -101,71 +112,25 @@ async def info(parts: PartsDep) -> InfoResponse:
 
 
 @router.post("/score", response_model=ScoreResponse, tags=["scoring"], responses=_ERRORS)
-async def score(body: ScoreRequest, parts: PartsDep) -> ScoreResponse:
+async def score(
+    body: ScoreRequest, runner: RunnerDep, limits: SequenceLimitsDep, scorer: ScorerDep
+) -> ScoreResponse:
     """Log-likelihood of DNA sequences under the model."""
-    s = parts.settings
-    max_length = min(s.max_sequence_length, parts.scorer.max_length)
-    if len(body.sequences) > s.max_sequences:
-        raise LimitExceeded(
-            f"{len(body.sequences)} sequences; at most {s.max_sequences} per request",
-            detail={"max_sequences": s.max_sequences},
-        )
-    seqs = []
-    for i, raw in enumerate(body.sequences):
-        seq = raw.strip().upper()
-        if len(seq) < 2 or len(seq) > max_length:
-            raise LimitExceeded(
-                f"sequence {i} has {len(seq)} bases; each must have 2 to {max_length}",
-                detail={"index": i, "length": len(seq), "max_sequence_length": max_length},
-            )
-        if not set(seq) <= _VALID_BASES:
-            bad = sorted(set(seq) - _VALID_BASES)[:5]
-            raise InvalidSequence(
-                f"sequence {i} contains characters other than A, C, G, T, N: {''.join(bad)!r}",
-                detail={"index": i},
-            )
-        seqs.append(seq)
-    total = sum(map(len, seqs))
-    if total > s.max_total_bases:
-        raise LimitExceeded(
-            f"{total} bases in total; at most {s.max_total_bases} per request",
-            detail={"max_total_bases": s.max_total_bases},
-        )
-    batch = seqs + [reverse_complement(q) for q in seqs] if body.reverse_complement else seqs
-    log_probs = await parts.runner.log_probs(batch)
-    scores = []
-    for i, seq in enumerate(seqs):
-        lp = log_probs[i]
-        mean = mean_log_likelihood(lp)
-        total_ll = float(lp.sum())
-        if body.reverse_complement:
-            rc = log_probs[len(seqs) + i]
-            mean = (mean + mean_log_likelihood(rc)) / 2
-            total_ll = (total_ll + float(rc.sum())) / 2
-        scores.append(
+    seqs = check_sequences(body.sequences, limits)
+    scores = await score_sequences(runner, seqs, reverse_complement=body.reverse_complement)
+    return ScoreResponse(
+        model=scorer.name,
+        reverse_complement=body.reverse_complement,
+        scores=[
             SequenceScore(
-                length=len(seq),
-                mean_log_likelihood=mean,
-                sum_log_likelihood=total_ll,
-                log_probs=lp.tolist() if body.per_position else None,
+                length=s.length,
+                mean_log_likelihood=s.mean,
+                sum_log_likelihood=s.total,
+                log_probs=s.log_probs.tolist() if body.per_position else None,
             )
-        )
-    return ScoreResponse(model=parts.scorer.name, reverse_complement=body.reverse_complement, scores=scores)
-
-
-def _max_window(parts: Parts) -> int:
-    return min(parts.settings.max_window, parts.scorer.max_length)
-
-
-def check_window(parts: Parts, window: int | None) -> int:
-    value = parts.settings.default_window if window is None else window
-    low, high = parts.settings.min_window, _max_window(parts)
-    if value % 2 or not low <= value <= high:
-        raise LimitExceeded(
-            f"window must be an even number of bp from {low} to {high}, got {value}",
-            detail={"window": value, "min_window": low, "max_window": high},
-        )
-    return value
+            for s in scores
+        ],
+    )
 
 
 def _input_text(item: VariantInput) -> str:
@@ -174,7 +139,7 @@ def _input_text(item: VariantInput) -> str:
     return f"{item.chrom}:{item.pos}:{item.ref or '.'}:{item.alt}"
 
 
-def _parse(item: VariantInput, genome: str) -> Any:
+def _parse(item: VariantInput, genome: str) -> Variant | ServiceError:
     try:
         if isinstance(item, VariantFields):
             return make_variant(item.chrom, item.pos, item.ref, item.alt, genome=genome)
@@ -183,18 +148,14 @@ def _parse(item: VariantInput, genome: str) -> Any:
         return exc
 
 
-def _result(
-    item: VariantInput, outcome: DeltaResult, options: DeltaOptions, model: str, calibration: Calibration
-) -> VariantResult:
-    w = outcome.windows
-    variant = w.variant
-    assert variant.ref is not None
-    label = calibration.label(
-        outcome.delta,
-        window=options.window,
-        delta_method=options.delta_method,
-        reverse_complement=options.reverse_complement,
-    )
+def _span(interval: Span) -> Interval:
+    return Interval(chrom=interval.chrom, start=interval.start, end=interval.end)
+
+
+def _result(item: VariantInput, scored: VariantScore) -> VariantResult:
+    w = scored.windows
+    variant = scored.variant
+    assert variant.ref is not None  # read from the genome when the request gave none
     return VariantResult(
         input=_input_text(item),
         variant=str(variant),
@@ -203,26 +164,28 @@ def _result(
         ref=variant.ref,
         alt=variant.alt,
         kind=variant.kind,
-        genome=options.genome,
-        window=Interval(chrom=w.ref_interval.chrom, start=w.ref_interval.start, end=w.ref_interval.end),
-        alt_window=Interval(chrom=w.alt_interval.chrom, start=w.alt_interval.start, end=w.alt_interval.end),
+        genome=scored.options.genome,
+        window=_span(w.ref_interval),
+        alt_window=_span(w.alt_interval),
         region=w.ref_interval.region(),
         window_length=len(w.ref_seq),
         variant_index=w.index,
-        ref_score=outcome.ref_score,
-        alt_score=outcome.alt_score,
-        delta_score=outcome.delta,
-        delta_method=options.delta_method,
-        reverse_complement=options.reverse_complement,
-        label=label.label,
-        probability_lof=label.probability_lof,
-        confidence=label.confidence,
-        model=model,
+        ref_score=scored.ref_score,
+        alt_score=scored.alt_score,
+        delta_score=scored.delta,
+        delta_method=scored.options.delta_method,
+        reverse_complement=scored.options.reverse_complement,
+        label=scored.label.label,
+        probability_lof=scored.label.probability_lof,
+        confidence=scored.label.confidence,
+        model=scored.model,
     )
 
 
 @router.post("/variant-delta", response_model=VariantDeltaResponse, tags=["scoring"], responses=_ERRORS)
-async def variant_delta(body: VariantDeltaRequest, parts: PartsDep) -> VariantDeltaResponse:
+async def variant_delta(
+    body: VariantDeltaRequest, engine: EngineDep, settings: SettingsDep
+) -> VariantDeltaResponse:
     """Delta log-likelihood (alt − ref) of one variant or a list, with a calibrated label."""
     if (body.variant is None) == (body.variants is None):
         raise InvalidRequest("give exactly one of 'variant' or 'variants'")
@@ -230,30 +193,28 @@ async def variant_delta(body: VariantDeltaRequest, parts: PartsDep) -> VariantDe
     inputs: list[VariantInput] = [body.variant] if body.variant is not None else list(body.variants or [])
     if not inputs:
         raise InvalidRequest("'variants' is empty")
-    if len(inputs) > parts.settings.max_variants:
+    if len(inputs) > settings.max_variants:
         raise LimitExceeded(
-            f"{len(inputs)} variants; at most {parts.settings.max_variants} per request",
-            detail={"max_variants": parts.settings.max_variants},
+            f"{len(inputs)} variants; at most {settings.max_variants} per request",
+            detail={"max_variants": settings.max_variants},
         )
-    options = DeltaOptions(
+    options = engine.options(
         genome=body.genome,
-        window=check_window(parts, body.window),
+        window=body.window,
         delta_method=body.delta_method,
         reverse_complement=body.reverse_complement,
     )
-    outcomes = await parts.engine.score([_parse(i, body.genome) for i in inputs], options)
+    outcomes = await engine.score([_parse(i, body.genome) for i in inputs], options)
     if single and isinstance(outcomes[0], ServiceError):
         raise outcomes[0]
-    results: list[VariantResult | VariantError] = []
-    for item, outcome in zip(inputs, outcomes, strict=True):
-        if isinstance(outcome, ServiceError):
-            results.append(
-                VariantError.model_validate({"input": _input_text(item), "error": outcome.to_dict()})
-            )
-        else:
-            results.append(_result(item, outcome, options, parts.scorer.name, parts.calibration))
+    results: list[VariantResult | VariantError] = [
+        VariantError.model_validate({"input": _input_text(item), "error": outcome.to_dict()})
+        if isinstance(outcome, ServiceError)
+        else _result(item, outcome)
+        for item, outcome in zip(inputs, outcomes, strict=True)
+    ]
     return VariantDeltaResponse(
-        model=parts.scorer.name, genome=body.genome, window=options.window, results=results
+        model=engine.model, genome=body.genome, window=options.window, results=results
     )
 
 
@@ -272,7 +233,7 @@ _PREDICTIONS = {
     summary="The original project's frontend call (query parameters, no body)",
 )
 async def analyze_single_variant(
-    parts: PartsDep,
+    engine: EngineDep,
     variant_position: Annotated[int, Query(ge=1, description="1-based position (VCF).")],
     alternative: Annotated[str, Query(min_length=1, max_length=64, description="Alternate base.")],
     genome: Annotated[str, Query(description="hg38 or hg19.")],
@@ -283,22 +244,20 @@ async def analyze_single_variant(
 ) -> LegacyAnalysisResponse:
     """Serves `POST <url>?variant_position=…&alternative=…&genome=…&chromosome=…` as the original
     Next.js frontend sends it, and answers its six fields. The window is the notebook's 8,192 bp."""
-    genome_name = check_genome(genome)
-    variant = make_variant(chromosome, variant_position, reference, alternative, genome=genome_name)
-    options = DeltaOptions(genome=genome_name, window=check_window(parts, None))
-    [outcome] = await parts.engine.score([variant], options)
+    options = engine.options(genome=genome)
+    variant = make_variant(chromosome, variant_position, reference, alternative, genome=options.genome)
+    [outcome] = await engine.score([variant], options)
     if isinstance(outcome, ServiceError):
         raise outcome
-    label = parts.calibration.label(outcome.delta, window=options.window, delta_method=options.delta_method)
-    ref = outcome.windows.variant.ref
+    ref = outcome.variant.ref
     assert ref is not None
     return LegacyAnalysisResponse(
         position=variant_position,
         reference=ref,
         alternative=variant.alt,
         delta_score=outcome.delta,
-        prediction=_PREDICTIONS[label.label],
-        classification_confidence=label.confidence if label.confidence is not None else 0.0,
+        prediction=_PREDICTIONS[outcome.label.label],
+        classification_confidence=outcome.label.confidence if outcome.label.confidence is not None else 0.0,
     )
 
 
@@ -306,7 +265,7 @@ async def analyze_single_variant(
 
 
 @router.post("/saturation", response_model=SaturationResponse, tags=["scoring"], responses=_ERRORS)
-async def saturation(body: SaturationRequest, parts: PartsDep) -> SaturationResponse:
+async def saturation(body: SaturationRequest, engine: EngineDep, settings: SettingsDep) -> SaturationResponse:
     """Delta of every possible SNV in a short region (saturation mutagenesis), positions × A, C, G, T.
 
     Each cell equals what /variant-delta answers for that SNV; the three alternates at a position
@@ -317,17 +276,17 @@ async def saturation(body: SaturationRequest, parts: PartsDep) -> SaturationResp
         body.start,
         body.end,
         genome=body.genome,
-        max_bp=parts.settings.max_saturation_bp,
+        max_bp=settings.max_saturation_bp,
     )
-    options = DeltaOptions(
+    options = engine.options(
         genome=body.genome,
-        window=check_window(parts, body.window),
+        window=body.window,
         delta_method=body.delta_method,
         reverse_complement=body.reverse_complement,
     )
-    result = await saturate(parts.engine, region, options)
+    result = await saturate(engine, region, options)
     return SaturationResponse(
-        model=parts.scorer.name,
+        model=engine.model,
         genome=body.genome,
         chrom=region.chrom,
         start=region.start + 1,

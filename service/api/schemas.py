@@ -6,8 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.domain.delta import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT, DeltaMethod
+
 Genome = Literal["hg38", "hg19"]
-DeltaMethod = Literal["window", "suffix"]
 LabelName = Literal["likely_pathogenic", "likely_benign", "uncalibrated"]
 
 
@@ -88,11 +89,13 @@ class VariantDeltaRequest(_Model):
         None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
     )
     delta_method: DeltaMethod = Field(
-        "window",
+        DEFAULT_DELTA_METHOD,
         description="'window': mean log-likelihood over the whole window (the notebook's); 'suffix': the "
         "same sum restricted to positions from the first differing base, same denominator.",
     )
-    reverse_complement: bool = Field(False, description="Average with the reverse-complement strand.")
+    reverse_complement: bool = Field(
+        DEFAULT_REVERSE_COMPLEMENT, description="Average with the reverse-complement strand."
+    )
 
 
 class Interval(_Model):
@@ -195,8 +198,10 @@ class SaturationRequest(_Model):
     window: int | None = Field(
         None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
     )
-    delta_method: DeltaMethod = Field("window", description="As in /variant-delta.")
-    reverse_complement: bool = Field(False, description="Average with the reverse-complement strand.")
+    delta_method: DeltaMethod = Field(DEFAULT_DELTA_METHOD, description="As in /variant-delta.")
+    reverse_complement: bool = Field(
+        DEFAULT_REVERSE_COMPLEMENT, description="Average with the reverse-complement strand."
+    )
 
 
 class SaturationResponse(_Model):

@@ -1,50 +1,86 @@
-"""Variant → windows → model → delta: the service's one domain operation.
+"""Variant → windows → model → delta → label: the service's one domain operation.
 
 Variants are planned together: one genome fetch per cluster of nearby windows, each distinct window
 scored once (three alternate alleles at one position share one reference window), then per-variant
-deltas. A failing variant yields its error in place; the others are still answered. With a
-``ScoreCache`` the per-position log-probs of reference windows are kept, so a later query at the same
-position (another alt allele, another request) scores only its alternate window.
+deltas, each labelled by the model's calibration. A failing variant yields its error in place; the
+others are still answered. With a ``ScoreCache`` the per-position log-probs of reference windows are
+kept, so a later query at the same position (another alt allele, another request) scores only its
+alternate window.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from service.coords import Variant
+from service.coords import Interval, Variant, check_genome
+from service.domain.calibration import Calibration, Label
 from service.domain.planner import cluster_spans
 from service.domain.score_cache import RefKey, ScoreCache, Strand
 from service.domain.windows import VariantWindows, WindowPlan, build_windows, plan_window
-from service.errors import ServiceError, UnknownChromosome
+from service.errors import LimitExceeded, ServiceError, UnknownChromosome
 from service.genome.base import GenomeSource
 from service.scoring.base import reverse_complement
 from service.scoring.runner import ModelRunner
 
 DeltaMethod = Literal["window", "suffix"]
+#: The request defaults (the Evo 2 BRCA1 notebook's): whole-window means, forward strand only.
+DEFAULT_DELTA_METHOD: DeltaMethod = "window"
+DEFAULT_REVERSE_COMPLEMENT = False
 
 
 @dataclass(frozen=True)
 class DeltaOptions:
     genome: str
     window: int
-    delta_method: DeltaMethod = "window"
-    reverse_complement: bool = False
+    delta_method: DeltaMethod = DEFAULT_DELTA_METHOD
+    reverse_complement: bool = DEFAULT_REVERSE_COMPLEMENT
 
 
 @dataclass(frozen=True)
-class DeltaResult:
+class WindowLimits:
+    """Window lengths a request may ask for (even bp); ``default`` when it asks for none."""
+
+    default: int
+    min: int
+    max: int
+
+    def check(self, window: int | None) -> int:
+        value = self.default if window is None else window
+        if value % 2 or not self.min <= value <= self.max:
+            raise LimitExceeded(
+                f"window must be an even number of bp from {self.min} to {self.max}, got {value}",
+                detail={"window": value, "min_window": self.min, "max_window": self.max},
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class VariantScore:
+    """A finished answer for one variant: its windows, both scores and the calibrated label."""
+
     windows: VariantWindows
     ref_score: float
     alt_score: float
+    label: Label
+    model: str
+    options: DeltaOptions
+
+    @property
+    def variant(self) -> Variant:
+        return self.windows.variant
 
     @property
     def delta(self) -> float:
         return self.alt_score - self.ref_score
+
+
+#: One entry per variant asked for: its score, or the error that variant met.
+Outcome = VariantScore | ServiceError
 
 
 def first_difference(a: str, b: str) -> int:
@@ -77,93 +113,129 @@ def reduce_pair(
     return float(ref_lp[start:].sum() / n), float(alt_lp[start:].sum() / n)
 
 
+def strand_sequences(seq: str, reverse: bool) -> tuple[str, ...]:
+    """``seq`` and, when ``reverse``, its reverse complement (the strands a score averages over)."""
+    return (seq, reverse_complement(seq)) if reverse else (seq,)
+
+
 class DeltaEngine:
-    """Windows, scores and deltas for variants; ``cache`` keeps reference-window log-probs."""
+    """Windows, scores, deltas and labels for variants; ``cache`` keeps reference-window log-probs."""
 
     def __init__(
         self,
         genome: GenomeSource,
         runner: ModelRunner,
+        calibration: Calibration,
         *,
-        cluster_max_bp: int = 1_000_000,
+        windows: WindowLimits,
+        cluster_max_bp: int,
         cache: ScoreCache | None = None,
-    ):
+    ) -> None:
         self.genome = genome
         self.runner = runner
+        self.calibration = calibration
+        self.window_limits = windows
         self.cluster_max_bp = cluster_max_bp
         self.cache = cache
+
+    @property
+    def model(self) -> str:
+        return self.runner.scorer.name
+
+    def options(
+        self,
+        *,
+        genome: str,
+        window: int | None = None,
+        delta_method: DeltaMethod = DEFAULT_DELTA_METHOD,
+        reverse_complement: bool = DEFAULT_REVERSE_COMPLEMENT,
+    ) -> DeltaOptions:
+        """Checked options: a known genome and a window within the limits (the default when ``None``)."""
+        return DeltaOptions(
+            check_genome(genome), self.window_limits.check(window), delta_method, reverse_complement
+        )
+
+    async def chrom_length(self, genome: str, chrom: str) -> int:
+        """Length of ``chrom`` in ``genome``; ``UnknownChromosome`` when the genome has none of that name."""
+        return _length(await self.genome.chrom_sizes(genome), genome, chrom)
+
+    async def fetch(self, genome: str, interval: Interval) -> str:
+        return await self.genome.fetch(genome, interval)
 
     async def windows(
         self, variants: Sequence[Variant | ServiceError], options: DeltaOptions
     ) -> list[VariantWindows | ServiceError]:
         """Build (and check) both windows of every variant with one fetch per cluster."""
         sizes = await self.genome.chrom_sizes(options.genome)
-        items: list[VariantWindows | ServiceError | WindowPlan] = []
-        for variant in variants:
+        out: list[VariantWindows | ServiceError | None] = [None] * len(variants)
+        plans: dict[int, tuple[Variant, WindowPlan]] = {}
+        for i, variant in enumerate(variants):
             if isinstance(variant, ServiceError):
-                items.append(variant)
-                continue
-            if variant.chrom not in sizes:
-                items.append(
-                    UnknownChromosome(
-                        f"{variant.chrom} is not a chromosome of {options.genome}",
-                        detail={"chrom": variant.chrom, "genome": options.genome},
-                    )
-                )
+                out[i] = variant
                 continue
             try:
-                items.append(plan_window(variant, options.window, sizes[variant.chrom]))
+                length = _length(sizes, options.genome, variant.chrom)
+                plans[i] = (variant, plan_window(variant, options.window, length))
             except ServiceError as exc:
-                items.append(exc)
-        spans = [item.span if isinstance(item, WindowPlan) else None for item in items]
+                out[i] = exc
+        spans = [plans[i][1].span if i in plans else None for i in range(len(variants))]
         clusters = cluster_spans(spans, max_gap=options.window, max_length=self.cluster_max_bp)
         fetched = await asyncio.gather(
             *(self.genome.fetch(options.genome, c.interval) for c in clusters), return_exceptions=True
         )
         for cluster, bases in zip(clusters, fetched, strict=True):
+            if isinstance(bases, BaseException) and not isinstance(bases, ServiceError):
+                raise bases
             for index in cluster.members:
-                plan = items[index]
-                assert isinstance(plan, WindowPlan)
-                variant = variants[index]
-                assert isinstance(variant, Variant)
-                if isinstance(bases, ServiceError):
-                    items[index] = bases
-                    continue
-                if isinstance(bases, BaseException):
-                    raise bases
-                offset = plan.span.start - cluster.interval.start
-                try:
-                    items[index] = build_windows(variant, plan, bases[offset : offset + len(plan.span)])
-                except ServiceError as exc:
-                    items[index] = exc
-        out: list[VariantWindows | ServiceError] = []
-        for item in items:
-            assert not isinstance(item, WindowPlan)
-            out.append(item)
-        return out
+                out[index] = _cut(*plans[index], cluster.interval, bases)
+        return [item if item is not None else ServiceError("no window was built") for item in out]
 
-    async def score(
-        self, variants: Sequence[Variant | ServiceError], options: DeltaOptions
-    ) -> list[DeltaResult | ServiceError]:
-        """Deltas of ``variants`` in order; a failing variant yields its error in place."""
+    async def score(self, variants: Sequence[Variant | ServiceError], options: DeltaOptions) -> list[Outcome]:
+        """Scores of ``variants`` in order; a failing variant yields its error in place."""
         return await self.score_windows(await self.windows(variants, options), options)
 
     async def score_windows(
         self, built: Sequence[VariantWindows | ServiceError], options: DeltaOptions
-    ) -> list[DeltaResult | ServiceError]:
+    ) -> list[Outcome]:
         """Score built windows: each distinct sequence once, reference windows from the cache if there."""
-        model = self.runner.scorer.name
+        known = await self._log_probs([w for w in built if isinstance(w, VariantWindows)], options)
+        results: list[Outcome] = []
+        for item in built:
+            if isinstance(item, ServiceError):
+                results.append(item)
+                continue
+            pairs = [
+                reduce_pair(known[ref], known[alt], ref, alt, options.delta_method)
+                for ref, alt in zip(
+                    strand_sequences(item.ref_seq, options.reverse_complement),
+                    strand_sequences(item.alt_seq, options.reverse_complement),
+                    strict=True,
+                )
+            ]
+            ref_score = sum(p[0] for p in pairs) / len(pairs)
+            alt_score = sum(p[1] for p in pairs) / len(pairs)
+            label = self.calibration.label(
+                alt_score - ref_score,
+                window=options.window,
+                delta_method=options.delta_method,
+                reverse_complement=options.reverse_complement,
+            )
+            results.append(VariantScore(item, ref_score, alt_score, label, self.model, options))
+        return results
+
+    async def _log_probs(
+        self, built: Sequence[VariantWindows], options: DeltaOptions
+    ) -> dict[str, np.ndarray]:
+        """Per-position log-probs of every window (both strands when asked), each distinct one once."""
         strands: tuple[Strand, ...] = ("+", "-") if options.reverse_complement else ("+",)
         known: dict[str, np.ndarray] = {}
         wanted: dict[str, RefKey | None] = {}  # sequences to score → cache key (reference windows)
         for item in built:
-            if isinstance(item, ServiceError):
-                continue
-            for strand in strands:
-                ref_seq = item.ref_seq if strand == "+" else reverse_complement(item.ref_seq)
-                alt_seq = item.alt_seq if strand == "+" else reverse_complement(item.alt_seq)
+            refs = strand_sequences(item.ref_seq, options.reverse_complement)
+            alts = strand_sequences(item.alt_seq, options.reverse_complement)
+            for strand, ref_seq, alt_seq in zip(strands, refs, alts, strict=True):
                 if ref_seq not in known and ref_seq not in wanted:
-                    key = RefKey(model, options.genome, item.ref_interval, strand)
+                    key = RefKey(self.model, options.genome, item.ref_interval, strand)
                     cached = self.cache.get(key) if self.cache is not None else None
                     if cached is not None and cached.size == max(0, len(ref_seq) - 1):
                         known[ref_seq] = cached
@@ -177,17 +249,25 @@ class DeltaEngine:
             ref_key = wanted[seq]
             if ref_key is not None and self.cache is not None:
                 self.cache.put(ref_key, log_probs)
-        results: list[DeltaResult | ServiceError] = []
-        for item in built:
-            if isinstance(item, ServiceError):
-                results.append(item)
-                continue
-            ref_score, alt_score = reduce_pair(
-                known[item.ref_seq], known[item.alt_seq], item.ref_seq, item.alt_seq, options.delta_method
-            )
-            if options.reverse_complement:
-                ref_rc, alt_rc = reverse_complement(item.ref_seq), reverse_complement(item.alt_seq)
-                rc_scores = reduce_pair(known[ref_rc], known[alt_rc], ref_rc, alt_rc, options.delta_method)
-                ref_score, alt_score = (ref_score + rc_scores[0]) / 2, (alt_score + rc_scores[1]) / 2
-            results.append(DeltaResult(item, ref_score, alt_score))
-        return results
+        return known
+
+
+def _length(sizes: Mapping[str, int], genome: str, chrom: str) -> int:
+    if chrom not in sizes:
+        raise UnknownChromosome(
+            f"{chrom} is not a chromosome of {genome}", detail={"chrom": chrom, "genome": genome}
+        )
+    return sizes[chrom]
+
+
+def _cut(
+    variant: Variant, plan: WindowPlan, cluster: Interval, bases: str | ServiceError
+) -> VariantWindows | ServiceError:
+    """The variant's windows cut from its cluster's bases (or the error the fetch or the check met)."""
+    if isinstance(bases, ServiceError):
+        return bases
+    offset = plan.span.start - cluster.start
+    try:
+        return build_windows(variant, plan, bases[offset : offset + len(plan.span)])
+    except ServiceError as exc:
+        return exc

@@ -15,17 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from service.coords import BASES, Interval, Variant, check_genome, normalise_chrom
-from service.domain.delta import DeltaEngine, DeltaOptions, DeltaResult
+from service.coords import BASES, Interval, Variant, resolve_chrom
+from service.domain.delta import DeltaEngine, DeltaOptions
 from service.domain.windows import VariantWindows, build_windows, plan_window
-from service.errors import (
-    GenomeMismatch,
-    InvalidRequest,
-    LimitExceeded,
-    OutOfBounds,
-    ServiceError,
-    UnknownChromosome,
-)
+from service.errors import InvalidRequest, LimitExceeded, OutOfBounds, ServiceError
 
 #: Column order of the delta matrix.
 ALLELES = ("A", "C", "G", "T")
@@ -80,12 +73,7 @@ def resolve_region(
             f"need 1 ≤ start ≤ end (1-based, inclusive), got start={start}, end={end}",
             detail={"start": start, "end": end},
         )
-    name, build = normalise_chrom(chrom)
-    if build is not None and build != check_genome(genome):
-        raise GenomeMismatch(
-            f"{chrom} is a {build} accession but genome {genome} was requested",
-            detail={"chrom": chrom, "accession_genome": build, "genome": genome},
-        )
+    name = resolve_chrom(chrom, genome)
     length = end - start + 1
     if length > max_bp:
         raise LimitExceeded(
@@ -97,13 +85,7 @@ def resolve_region(
 
 async def saturate(engine: DeltaEngine, region: Interval, options: DeltaOptions) -> Saturation:
     """Deltas of all SNVs in ``region`` (0-based half-open) with one genome fetch."""
-    sizes = await engine.genome.chrom_sizes(options.genome)
-    if region.chrom not in sizes:
-        raise UnknownChromosome(
-            f"{region.chrom} is not a chromosome of {options.genome}",
-            detail={"chrom": region.chrom, "genome": options.genome},
-        )
-    chrom_len = sizes[region.chrom]
+    chrom_len = await engine.chrom_length(options.genome, region.chrom)
     if region.end > chrom_len:
         raise OutOfBounds(
             f"{region.region()} reaches beyond the end of {region.chrom} ({chrom_len:,} bp)",
@@ -115,7 +97,7 @@ async def saturate(engine: DeltaEngine, region: Interval, options: DeltaOptions)
         plan_window(Variant(region.chrom, p + 1, None, "A"), options.window, chrom_len) for p in positions
     ]
     span = Interval(region.chrom, plans[0].span.start, max(plan.span.end for plan in plans))
-    bases = await engine.genome.fetch(options.genome, span)
+    bases = await engine.fetch(options.genome, span)
     ref = bases[region.start - span.start : region.end - span.start]
     built: list[VariantWindows | ServiceError] = []
     cells: list[tuple[int, int]] = []
@@ -133,6 +115,5 @@ async def saturate(engine: DeltaEngine, region: Interval, options: DeltaOptions)
     for (i, j), outcome in zip(cells, scored, strict=True):
         if isinstance(outcome, ServiceError):
             raise outcome
-        assert isinstance(outcome, DeltaResult)
         deltas[i][j] = outcome.delta
     return Saturation(region, ref, deltas)

@@ -6,10 +6,42 @@ soft-masked lower case is upper-cased at the edge) of exactly ``len(interval)`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from service.coords import Interval
+
+BreakerState = Literal["closed", "open", "half_open"]
+
+
+@dataclass(frozen=True)
+class UpstreamStats:
+    """Counters of a source that asks a remote service (UCSC)."""
+
+    requests: int = 0  #: HTTP requests sent, retries included
+    retries: int = 0  #: requests that were retries
+    failures: int = 0  #: fetches that failed after their retries
+    rejected_by_breaker: int = 0  #: fetches refused without asking, circuit open
+    cache_hits: int = 0  #: region lookups served from the region cache
+    cache_misses: int = 0  #: region lookups that started a fetch
+    coalesced: int = 0  #: region lookups that joined a fetch already under way
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """What /health and /metrics read of one source."""
+
+    name: str
+    #: ``None`` for sources without a circuit breaker (local files).
+    breaker_state: BreakerState | None = None
+    breaker_opened: int = 0
+    #: ``None`` for sources that ask nobody.
+    upstream: UpstreamStats | None = None
+
+    @property
+    def degraded(self) -> bool:
+        return self.breaker_state == "open"
 
 
 @runtime_checkable
@@ -35,4 +67,8 @@ class GenomeSource(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """Facts for /info and /health (base URL, files, cache state)."""
+        ...
+
+    def status(self) -> Sequence[SourceStatus]:
+        """Typed state of this source (a layered source: of each of its sources, in order)."""
         ...

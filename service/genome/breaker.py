@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
-State = Literal["closed", "open", "half_open"]
+from service.genome.base import BreakerState as State
 
 
 class CircuitBreaker:

@@ -17,6 +17,7 @@ from typing import Any
 
 from service.coords import Interval
 from service.errors import UnknownGenome
+from service.genome.base import SourceStatus
 
 _NAME_RE = re.compile(r"^(?P<genome>hg\d+)_(?P<chrom>chr[0-9A-Za-z]+)_(?P<first>\d+)-(?P<last>\d+)\.fa$")
 
@@ -121,6 +122,9 @@ class BundledGenome:
 
     async def aclose(self) -> None:
         return None
+
+    def status(self) -> tuple[SourceStatus, ...]:
+        return (SourceStatus(self.name),)
 
     def describe(self) -> dict[str, Any]:
         slices, sizes = self._load()

@@ -13,6 +13,7 @@ from typing import Any
 
 from service.coords import Interval, normalise_chrom
 from service.errors import OutOfBounds, ServiceError, UnknownChromosome, UnknownGenome
+from service.genome.base import SourceStatus
 
 
 class FastaGenome:
@@ -70,6 +71,9 @@ class FastaGenome:
         for fasta in self._files.values():
             fasta.close()
         self._files.clear()
+
+    def status(self) -> tuple[SourceStatus, ...]:
+        return (SourceStatus(self.name),)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "files": {g: p.name for g, p in self._paths.items()}}

@@ -11,7 +11,7 @@ from typing import Any
 
 from service.coords import Interval
 from service.errors import RegionUnavailable, ServiceError, UnknownGenome
-from service.genome.base import GenomeSource
+from service.genome.base import GenomeSource, SourceStatus
 
 
 class LayeredGenome:
@@ -55,3 +55,6 @@ class LayeredGenome:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "sources": [s.describe() for s in self.sources]}
+
+    def status(self) -> tuple[SourceStatus, ...]:
+        return tuple(status for source in self.sources for status in source.status())

@@ -23,7 +23,7 @@ _Key = tuple[str, Interval]
 
 
 class RegionCache:
-    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+    def __init__(self, max_bytes: int) -> None:
         if max_bytes < 0:
             raise ValueError("max_bytes must be non-negative")
         self.max_bytes = max_bytes

@@ -17,6 +17,7 @@ fails fast while UCSC is down.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import logging
 import random
@@ -30,7 +31,7 @@ from typing import Any, TypeVar
 import httpx
 
 from service import __version__
-from service.coords import Interval
+from service.coords import CHROM_NAME_RE, Interval
 from service.errors import (
     OutOfBounds,
     ServiceError,
@@ -40,6 +41,7 @@ from service.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from service.genome.base import SourceStatus, UpstreamStats
 from service.genome.breaker import CircuitBreaker
 from service.genome.region_cache import RegionCache
 
@@ -49,7 +51,6 @@ CHROMOSOMES = "/list/chromosomes"
 #: UCSC's bot delay answers 429 with ``Retry-After: 30``; used when a 429 carries no usable header.
 DEFAULT_RETRY_AFTER_S = 30.0
 
-_CHROM_RE = re.compile(r"^[A-Za-z0-9_.]{1,64}$")
 _BASES_RE = re.compile(r"^[ACGTN]*$")
 _CHROM_SIZE_RE = re.compile(r"chromosome size (\d+)")
 _TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times"}
@@ -85,23 +86,25 @@ class UcscGenome:
     def __init__(
         self,
         *,
-        base_url: str = "https://api.genome.ucsc.edu",
+        base_url: str,
+        genomes: tuple[str, ...],
+        connect_timeout: float,
+        read_timeout: float,
+        max_attempts: int,
+        retry_budget_s: float,
+        backoff_base_s: float,
+        backoff_max_s: float,
+        cache_bytes: int,
+        breaker_failures: int,
+        breaker_reset_s: float,
+        tile_bp: int,
         client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 20.0,
-        max_attempts: int = 4,
-        retry_budget_s: float = 30.0,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 8.0,
-        cache_bytes: int = 64 * 2**20,
-        breaker_failures: int = 5,
-        breaker_reset_s: float = 30.0,
-        genomes: tuple[str, ...] = ("hg38", "hg19"),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         breaker: CircuitBreaker | None = None,
-        tile_bp: int = 0,
     ) -> None:
+        """Options without defaults come from ``Settings`` (``service.compose.build_ucsc``); the
+        others are seams for tests: an HTTP client or transport, the sleep, a breaker."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if retry_budget_s <= 0:
@@ -191,21 +194,25 @@ class UcscGenome:
             "genomes": list(self.genomes),
             "breaker": self._breaker.describe(),
             "cache": self._cache.stats(),
-            "stats": self.stats,
+            "stats": dataclasses.asdict(self.stats),
         }
 
     @property
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> UpstreamStats:
         """Counters: HTTP requests sent, retries, cache hits/misses, coalesced waiters, failed fetches."""
-        return {
-            "requests": self._counters["requests"],
-            "retries": self._counters["retries"],
-            "cache_hits": self._cache.hits,
-            "cache_misses": self._cache.misses,
-            "coalesced": self._cache.coalesced,
-            "failures": self._counters["failures"],
-            "rejected_by_breaker": self._counters["rejected"],
-        }
+        return UpstreamStats(
+            requests=self._counters["requests"],
+            retries=self._counters["retries"],
+            failures=self._counters["failures"],
+            rejected_by_breaker=self._counters["rejected"],
+            cache_hits=self._cache.hits,
+            cache_misses=self._cache.misses,
+            coalesced=self._cache.coalesced,
+        )
+
+    def status(self) -> tuple[SourceStatus, ...]:
+        breaker = self._breaker
+        return (SourceStatus(self.name, breaker.state, breaker.times_opened, self.stats),)
 
     # -- validation before sending ------------------------------------------------------------------
 
@@ -218,7 +225,7 @@ class UcscGenome:
 
     @staticmethod
     def _check_chrom(genome: str, interval: Interval) -> None:
-        if not _CHROM_RE.match(interval.chrom):
+        if not CHROM_NAME_RE.match(interval.chrom):
             raise UnknownChromosome(
                 f"invalid chromosome name {interval.chrom!r}",
                 detail={"genome": genome, "chrom": interval.chrom[:80]},

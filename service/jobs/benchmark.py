@@ -30,13 +30,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from service.compose import build_parts
 from service.coords import parse_variant
-from service.domain.delta import DeltaEngine, DeltaMethod, DeltaOptions, DeltaResult
+from service.domain.delta import DeltaMethod, DeltaOptions, VariantScore
 from service.errors import InvalidRequest, ServiceError
 from service.genome.base import GenomeSource
 from service.jobs.brca1 import GENOME, FindlaySnv, load_findlay
 from service.scoring.base import Scorer
-from service.scoring.runner import ModelRunner
+from service.settings import Settings
 
 DATASET = "Findlay et al. 2018 BRCA1 saturation genome editing (Nature 562:217), LOF vs FUNC/INT"
 #: Deltas file format marker (first line of the TSV).
@@ -546,8 +547,9 @@ async def score_snvs(
     path = options.deltas_path
     known = read_deltas(path, header) if path is not None else {}
     todo = [s for s in snvs if s.notation not in known]
-    runner = ModelRunner(scorer, max_queue=2, timeout_s=24 * 3600.0)
-    engine = DeltaEngine(genome, runner)
+    # One model call may take long on a CPU; the service's other defaults apply.
+    settings = Settings(genome_sources=["bundled"], model_timeout_s=24 * 3600.0)
+    engine = build_parts(settings, scorer=scorer, genome=genome).engine
     delta_options = options.delta_options()
     errors: dict[str, dict[str, Any]] = {}
     advance, bar = _progress_callback(progress, len(snvs), len(snvs) - len(todo))
@@ -561,7 +563,7 @@ async def score_snvs(
                 if isinstance(outcome, ServiceError):
                     errors[snv.notation] = outcome.to_dict()
                     continue
-                assert isinstance(outcome, DeltaResult)
+                assert isinstance(outcome, VariantScore)
                 known[snv.notation] = (outcome.ref_score, outcome.alt_score)
                 lines.append(_row(ScoredSnv(snv, outcome.ref_score, outcome.alt_score)))
             if handle is not None:

@@ -86,10 +86,10 @@ class MicroBatcher:
         self,
         score: ScoreFn,
         *,
-        wait_ms: float = 5.0,
-        max_tokens: int = 262_144,
-        timeout_s: float = 300.0,
-        retry_after_s: float = 5.0,
+        wait_ms: float,
+        max_tokens: int,
+        timeout_s: float,
+        retry_after_s: float,
     ) -> None:
         if wait_ms < 0:
             raise ValueError("wait_ms must be ≥ 0")
@@ -109,11 +109,6 @@ class MicroBatcher:
         #: The last call's results: a job queued while that call ran gets them instead of a rescore.
         self._recent: dict[str, np.ndarray] = {}
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-
-    @property
-    def queued(self) -> int:
-        """Jobs waiting for (more of) their sequences to be handed to the scorer."""
-        return sum(1 for job in self._queue if not job.future.done())
 
     async def submit(self, seqs: Sequence[str]) -> list[np.ndarray]:
         """Per-position log-probs of ``seqs`` (in order), scored together with concurrent submissions."""

@@ -26,11 +26,11 @@ class ModelRunner:
         self,
         scorer: Scorer,
         *,
-        max_queue: int = 64,
-        timeout_s: float = 300.0,
-        retry_after_s: float = 5.0,
-        batch_wait_ms: float = 5.0,
-        batch_max_tokens: int = 262_144,
+        max_queue: int,
+        timeout_s: float,
+        retry_after_s: float,
+        batch_wait_ms: float,
+        batch_max_tokens: int,
     ) -> None:
         self.scorer = scorer
         self.max_queue = max_queue

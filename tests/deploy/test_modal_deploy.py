@@ -337,8 +337,8 @@ async def test_served_app_scores_behind_the_api_key(served: Any) -> None:
 
 @pytest.mark.anyio
 async def test_score_chunk_method_uses_the_served_engine(served: Any) -> None:
-    from service.jobs import bulk
     from service.domain.delta import DeltaOptions
+    from service.jobs import bulk
 
     service, _, _ = served
     rows = bulk.read_tsv(["variant\n", "chr17:43119628:T:G\n", "chr17:43119628:A:G\n"])
@@ -357,13 +357,12 @@ def test_bulk_entrypoint_fans_out_chunks_and_writes_every_row(
     md: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``score_variants`` with Modal's ``.map`` replaced by an in-process one over the k-mer scorer."""
-    from service.jobs import bulk
-    from service.domain.delta import DeltaEngine
     from service.genome.bundled import BundledGenome
+    from service.jobs import bulk
     from service.scoring.kmer import KmerScorer
-    from service.scoring.runner import ModelRunner
+    from tests.support.parts import engine_for
 
-    engine = DeltaEngine(BundledGenome(), ModelRunner(KmerScorer.load()))
+    engine = engine_for(KmerScorer.load(), BundledGenome())
     calls: dict[str, Any] = {}
 
     class Method:

@@ -7,11 +7,13 @@ import pytest
 
 import service
 from service.coords import Interval, Variant, parse_variant
-from service.domain.delta import DeltaEngine, DeltaOptions
+from service.domain.delta import DeltaOptions
 from service.domain.windows import build_windows, plan_window
 from service.errors import InvalidVariant, OutOfBounds, RefMismatch, ServiceError
 from service.genome.bundled import BundledGenome, read_fasta
 from service.jobs.brca1 import load_findlay
+from service.scoring.kmer import KmerScorer
+from tests.support.parts import engine_for
 
 W = 8192
 
@@ -133,7 +135,7 @@ async def test_all_findlay_snvs_get_the_notebooks_windows_and_their_ref_base():
     assert len(snvs) == 3893
     _, hg19 = read_fasta(Path(service.__file__).parent / "data/genome/hg19_chr17_41190000-41285000.fa")
     offset = 41_190_000 - 1
-    engine = DeltaEngine(BundledGenome(), runner=None)  # type: ignore[arg-type]
+    engine = engine_for(KmerScorer.load(), BundledGenome())
     built = await engine.windows([parse_variant(s.notation) for s in snvs], DeltaOptions("hg19", W))
     errors = [b for b in built if isinstance(b, ServiceError)]
     assert errors == []

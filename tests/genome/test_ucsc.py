@@ -23,6 +23,7 @@ from service.genome.base import GenomeSource
 from service.genome.breaker import CircuitBreaker
 from service.genome.ucsc import UcscGenome
 from tests.support import ucsc_server as stand_in
+from tests.support.parts import ucsc_genome
 from tests.support.ucsc_server import (
     Fault,
     UcscServer,
@@ -57,7 +58,7 @@ class FakeClock:
 @asynccontextmanager
 async def ucsc(server: UcscServer, **options: Any) -> AsyncIterator[UcscGenome]:
     options.setdefault("sleep", Sleeps())
-    genome = UcscGenome(base_url=server.url, **options)
+    genome = ucsc_genome(base_url=server.url, **options)
     try:
         yield genome
     finally:
@@ -156,7 +157,7 @@ async def test_ucsc_refusals_map_to_typed_errors_without_retry(ucsc_server: Ucsc
         with pytest.raises(UpstreamError) as other:
             await genome.fetch("hg38", BRCA1)
         assert other.value.status == 502
-        assert genome.stats["retries"] == 0
+        assert genome.stats.retries == 0
         assert genome.describe()["breaker"]["state"] == "closed"
     assert ucsc_server.count() == 6  # one request each, no retries
 
@@ -198,8 +199,8 @@ async def test_transient_faults_are_retried(ucsc_server: UcscServer, fault: Faul
     ucsc_server.inject(fault, times=2)
     async with ucsc(ucsc_server, sleep=sleeps) as genome:
         assert await genome.fetch("hg38", BRCA1) == expected(BRCA1)
-        assert genome.stats["requests"] == 3
-        assert genome.stats["retries"] == 2
+        assert genome.stats.requests == 3
+        assert genome.stats.retries == 2
     assert ucsc_server.count(SEQ) == 3
     assert len(sleeps.delays) == 2
     assert 0.25 <= sleeps.delays[0] <= 0.5 and 0.5 <= sleeps.delays[1] <= 1.0  # exponential, jittered
@@ -212,7 +213,7 @@ async def test_persistent_faults_become_upstream_errors(ucsc_server: UcscServer,
     async with ucsc(ucsc_server, max_attempts=3) as genome:
         with pytest.raises(UpstreamError) as failure:
             await genome.fetch("hg38", BRCA1)
-        assert genome.stats["failures"] == 1
+        assert genome.stats.failures == 1
     error = failure.value
     assert type(error) is UpstreamError and error.status == 502
     assert error.message.startswith("UCSC /getData/sequence ")
@@ -351,8 +352,8 @@ async def test_concurrent_fetches_of_one_region_send_one_request(ucsc_server: Uc
     async with ucsc(ucsc_server) as genome:
         results = await asyncio.gather(*(genome.fetch("hg38", BRCA1) for _ in range(20)))
         assert results == [expected(BRCA1)] * 20
-        assert genome.stats["coalesced"] == 19
-        assert genome.stats["cache_misses"] == 1
+        assert genome.stats.coalesced == 19
+        assert genome.stats.cache_misses == 1
     assert ucsc_server.count(SEQ) == 1
 
 
@@ -393,8 +394,8 @@ async def test_contained_interval_is_served_from_the_cache(ucsc_server: UcscServ
     async with ucsc(ucsc_server) as genome:
         await genome.fetch("hg38", cluster)
         assert await genome.fetch("hg38", window) == expected(window)
-        assert genome.stats["cache_hits"] == 1
-        assert genome.stats["requests"] == 1
+        assert genome.stats.cache_hits == 1
+        assert genome.stats.requests == 1
     assert ucsc_server.count(SEQ) == 1
 
 
@@ -435,7 +436,7 @@ async def test_breaker_opens_fails_fast_then_recovers(ucsc_server: UcscServer) -
         with pytest.raises(UpstreamUnavailable):
             await genome.chrom_sizes("hg38")
         assert ucsc_server.count() == sent  # failed fast: no request
-        assert genome.stats["rejected_by_breaker"] == 2
+        assert genome.stats.rejected_by_breaker == 2
 
         clock.now += 20  # half-open: one trial call; it fails and the circuit opens again
         with pytest.raises(UpstreamError):
@@ -524,7 +525,7 @@ async def test_describe_reports_url_breaker_cache_and_counters(ucsc_server: Ucsc
 @pytest.mark.anyio
 async def test_injected_client_is_used_and_left_open(ucsc_server: UcscServer) -> None:
     async with httpx.AsyncClient() as client:
-        genome = UcscGenome(base_url=ucsc_server.url, client=client)
+        genome = ucsc_genome(base_url=ucsc_server.url, client=client)
         assert await genome.fetch("hg38", BRCA1) == expected(BRCA1)
         await genome.aclose()
         assert not client.is_closed
@@ -550,7 +551,7 @@ async def test_injected_transport_sees_params_not_string_formatting() -> None:
             },
         )
 
-    genome = UcscGenome(base_url="https://ucsc.example/", transport=httpx.MockTransport(answer))
+    genome = ucsc_genome(base_url="https://ucsc.example/", transport=httpx.MockTransport(answer))
     try:
         assert await genome.fetch("hg38", Interval("chr1_KI270706v1_random", 10, 14)) == "ACGN"
     finally:
@@ -567,7 +568,7 @@ async def test_injected_transport_sees_params_not_string_formatting() -> None:
 
 
 def test_tiles_are_aligned_and_clamped_to_the_chromosome() -> None:
-    genome = UcscGenome(tile_bp=65_536)
+    genome = ucsc_genome(tile_bp=65_536)
     sizes = {"chr17": 83_257_441}
     assert genome._tile(Interval("chr17", 43_115_531, 43_123_723), sizes) == Interval(
         "chr17", 43_057_152, 43_188_224
@@ -575,4 +576,4 @@ def test_tiles_are_aligned_and_clamped_to_the_chromosome() -> None:
     assert genome._tile(Interval("chr17", 83_250_000, 83_257_441), sizes) == Interval(
         "chr17", 83_230_720, 83_257_441
     )
-    assert UcscGenome()._tile(Interval("chr17", 5, 9), sizes) == Interval("chr17", 5, 9)  # tiling off
+    assert ucsc_genome()._tile(Interval("chr17", 5, 9), sizes) == Interval("chr17", 5, 9)  # tiling off

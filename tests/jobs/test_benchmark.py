@@ -22,7 +22,7 @@ from service.domain.calibration import (
     Calibration,
     load_calibration,
 )
-from service.domain.delta import DeltaEngine, DeltaOptions
+from service.domain.delta import DeltaOptions
 from service.errors import InvalidRequest
 from service.genome.bundled import BundledGenome, read_fasta
 from service.jobs.benchmark import (
@@ -45,6 +45,7 @@ from service.jobs.benchmark import (
 from service.jobs.brca1 import FindlaySnv, load_findlay
 from service.scoring.base import ScorerStats
 from service.scoring.kmer import KmerScorer
+from tests.support.parts import engine_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -280,7 +281,7 @@ def test_a_deltas_file_for_other_settings_is_refused(tmp_path, kmer_scorer):
 
 
 def oracle_for(snvs: Sequence[FindlaySnv], window: int) -> OracleScorer:
-    engine = DeltaEngine(BundledGenome(), runner=None)  # type: ignore[arg-type]
+    engine = engine_for(KmerScorer.load(), BundledGenome())
     built = asyncio.run(
         engine.windows([parse_variant(s.notation) for s in snvs], DeltaOptions("hg19", window))
     )

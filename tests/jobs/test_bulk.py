@@ -17,16 +17,18 @@ from typing import Any
 
 import pytest
 
-from service.jobs import bulk
 from service.coords import Interval
-from service.domain.calibration import load_calibration
 from service.domain.delta import DeltaEngine, DeltaOptions
-from service.errors import InvalidRequest, LimitExceeded
+from service.errors import InvalidRequest
 from service.genome.bundled import BundledGenome
+from service.jobs import bulk
 from service.scoring.kmer import KmerScorer
-from service.scoring.runner import ModelRunner
+from service.settings import Settings
+from tests.support.parts import delta_engine, model_runner
 
 WINDOW = 2048
+#: The chunking options the service's settings give.
+SPAN = {"chunk_rows": Settings().bulk_chunk_rows, "max_span": Settings().cluster_max_bp}
 BRCA1 = 43119628  # chr17:43119628 T>G (hg38), inside the bundled slice
 
 
@@ -65,7 +67,7 @@ def make_engine(scorer: KmerScorer, genome: Any | None = None) -> DeltaEngine:
     from service.genome.layered import LayeredGenome
 
     source = genome if genome is not None else BundledGenome()
-    return DeltaEngine(LayeredGenome([source]), ModelRunner(scorer))
+    return delta_engine(LayeredGenome([source]), model_runner(scorer))
 
 
 def base(genome: str, chrom: str, pos: int) -> str:
@@ -91,10 +93,7 @@ def read_output(path: Path) -> list[dict[str, str]]:
 def run(scorer: KmerScorer, rows: list[bulk.BulkRow], **kwargs: Any) -> list[bulk.BulkResult]:
     engine = make_engine(scorer)
     options = DeltaOptions(genome="hg38", window=WINDOW)
-    calibration = load_calibration(scorer.name)
-    return bulk.run_bulk(
-        rows, options, bulk.local_map_fn(engine, calibration=calibration), progress=False, **kwargs
-    )
+    return bulk.run_bulk(rows, options, bulk.local_map_fn(engine), progress=False, **{**SPAN, **kwargs})
 
 
 # ------------------------------------------------------------------------------------------ files
@@ -200,13 +199,16 @@ def test_tsv_without_usable_header_is_refused() -> None:
         bulk.read_tsv(["name\tscore\n", "x\t1\n"])
 
 
-def test_window_is_checked_before_any_scoring(scorer: KmerScorer) -> None:
-    def never(chunks: list[bulk.Chunk]) -> list[Any]:
-        raise AssertionError("map_fn must not be called")
-
-    rows = bulk.read_tsv(["variant\n", f"chr17:{BRCA1}:T:G\n"])
-    with pytest.raises(LimitExceeded):
-        bulk.run_bulk(rows, DeltaOptions(genome="hg38", window=1001), never, progress=False)
+def test_window_is_checked_before_any_scoring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EVO2_SERVICE_GENOME_SOURCES", '["bundled"]')
+    source = tmp_path / "in.tsv"
+    source.write_text(f"variant\nchr17:{BRCA1}:T:G\n")
+    out = tmp_path / "out.tsv"
+    assert bulk.main([str(source), str(out), "--window", "1001"]) == 2
+    assert not out.exists()
+    assert "window must be an even number" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------------------- chunking
@@ -238,7 +240,7 @@ def test_each_region_is_fetched_once(scorer: KmerScorer) -> None:
         return inner(chunks)
 
     options = DeltaOptions(genome="hg38", window=WINDOW)
-    results = bulk.run_bulk(rows, options, map_fn, chunk_rows=3, progress=False)
+    results = bulk.run_bulk(rows, options, map_fn, chunk_rows=3, max_span=SPAN["max_span"], progress=False)
 
     assert [r.values["status"] for r in results] == ["ok"] * len(rows)
     assert [r.row.index for r in results] == list(range(len(rows)))
@@ -261,7 +263,7 @@ def test_chunks_keep_alleles_of_a_position_together() -> None:
     lines += [f"chr17:{p}:T:{a}\n" for p, a in zip(positions, alts, strict=True)]
     rows = bulk.read_tsv(lines)
     options = DeltaOptions(genome="hg38", window=WINDOW)
-    chunks = bulk.make_chunks(rows, options, chunk_rows=2)
+    chunks = bulk.make_chunks(rows, options, chunk_rows=2, max_span=SPAN["max_span"])
     seen = sorted(r.index for c in chunks for r in c.rows)
     assert seen == list(range(len(rows)))
     for chunk in chunks:
@@ -287,14 +289,23 @@ def test_failed_chunk_becomes_error_rows(scorer: KmerScorer) -> None:
         outputs[0] = RuntimeError("container lost")
         return outputs
 
-    results = bulk.run_bulk(rows, DeltaOptions("hg38", WINDOW), flaky, chunk_rows=1, progress=False)
+    results = bulk.run_bulk(
+        rows, DeltaOptions("hg38", WINDOW), flaky, chunk_rows=1, max_span=SPAN["max_span"], progress=False
+    )
     assert len(results) == 3
     failed = [r for r in results if r.values.get("error_type") == "internal_error"]
     assert len(failed) == 1 and "container lost" in failed[0].values["error_message"]
     assert results[1].values["error_type"] == "invalid_variant"
 
     # A map_fn that stops early (a lost connection) still leaves a row for every input row.
-    short = bulk.run_bulk(rows, DeltaOptions("hg38", WINDOW), lambda c: [], chunk_rows=1, progress=False)
+    short = bulk.run_bulk(
+        rows,
+        DeltaOptions("hg38", WINDOW),
+        lambda c: [],
+        chunk_rows=1,
+        max_span=SPAN["max_span"],
+        progress=False,
+    )
     assert [r.values["error_type"] for r in short] == ["internal_error", "invalid_variant", "internal_error"]
 
 

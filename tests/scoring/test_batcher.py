@@ -13,8 +13,7 @@ import pytest
 
 from service.errors import InvalidSequence, ModelUnavailable, Overloaded
 from service.scoring.base import ScorerStats
-from service.scoring.batcher import MicroBatcher
-from service.scoring.runner import ModelRunner
+from tests.support.parts import micro_batcher, model_runner
 
 pytestmark = pytest.mark.anyio
 
@@ -77,7 +76,7 @@ def check(results: list[np.ndarray], seqs: Sequence[str]) -> None:
 
 async def test_concurrent_calls_are_merged_into_one_scorer_call_and_routed_back():
     scorer = FakeScorer()
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=0)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=0)
     jobs = [["AAAA", "CCCC"], ["GGGG"], ["TTTT", "ACGT", "TGCA"]]
     results = await asyncio.gather(*(batcher.submit(seqs) for seqs in jobs))
     assert scorer.calls == [["AAAA", "CCCC", "GGGG", "TTTT", "ACGT", "TGCA"]]
@@ -88,7 +87,7 @@ async def test_concurrent_calls_are_merged_into_one_scorer_call_and_routed_back(
 
 async def test_duplicate_sequences_across_and_within_callers_are_scored_once():
     scorer = FakeScorer()
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=0)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=0)
     a, b = ["AAAA", "CCCC", "AAAA"], ["CCCC", "GGGG", "CCCC"]
     got_a, got_b = await asyncio.gather(batcher.submit(a), batcher.submit(b))
     assert scorer.calls == [["AAAA", "CCCC", "GGGG"]]
@@ -99,7 +98,7 @@ async def test_duplicate_sequences_across_and_within_callers_are_scored_once():
 async def test_a_sequence_scored_by_the_call_running_when_a_job_queued_is_not_rescored():
     gate = threading.Event()
     scorer = FakeScorer(gate)
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=0)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=0)
     try:
         first = asyncio.create_task(batcher.submit(["AAAA"]))
         await entered(scorer)
@@ -116,7 +115,7 @@ async def test_a_sequence_scored_by_the_call_running_when_a_job_queued_is_not_re
 
 async def test_a_caller_arriving_within_the_wait_is_merged():
     scorer = FakeScorer()
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=2000, max_tokens=8)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=2000, max_tokens=8)
     first = asyncio.create_task(batcher.submit(["AAAA"]))
     await asyncio.sleep(0.01)
     assert scorer.calls == []  # still waiting for company
@@ -129,7 +128,7 @@ async def test_a_caller_arriving_within_the_wait_is_merged():
 
 async def test_calls_hold_at_most_max_tokens_and_a_big_job_is_split():
     scorer = FakeScorer()
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=0, max_tokens=10)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=0, max_tokens=10)
     big = ["A" * 4 + str(i) for i in range(7)]  # 7 × 5 bases
     long_one = ["C" * 25]  # longer than max_tokens: goes alone
     got_big, got_long = await asyncio.gather(batcher.submit(big), batcher.submit(long_one))
@@ -142,7 +141,7 @@ async def test_calls_hold_at_most_max_tokens_and_a_big_job_is_split():
 
 async def test_a_short_job_waits_at_most_one_call_behind_a_long_one():
     scorer = FakeScorer()
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=0, max_tokens=8)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=0, max_tokens=8)
     big = [f"AAA{i}" for i in range(20)]  # 20 × 4 bases = 10 calls on its own
     big_task = asyncio.create_task(batcher.submit(big))
     await asyncio.sleep(0)
@@ -155,7 +154,7 @@ async def test_a_short_job_waits_at_most_one_call_behind_a_long_one():
 
 async def test_a_cancelled_queued_caller_is_not_scored_and_others_are_served():
     scorer = FakeScorer()
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=500)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=500)
     leaving = asyncio.create_task(batcher.submit(["AAAA"]))
     staying = asyncio.create_task(batcher.submit(["CCCC"]))
     await asyncio.sleep(0.01)
@@ -169,7 +168,7 @@ async def test_a_cancelled_queued_caller_is_not_scored_and_others_are_served():
 async def test_a_caller_cancelled_during_the_call_does_not_poison_the_batch():
     gate = threading.Event()
     scorer = FakeScorer(gate)
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=0)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=0)
     try:
         leaving = asyncio.create_task(batcher.submit(["AAAA", "GGGG"]))
         staying = asyncio.create_task(batcher.submit(["CCCC", "GGGG"]))
@@ -187,7 +186,7 @@ async def test_a_caller_cancelled_during_the_call_does_not_poison_the_batch():
 async def test_an_error_reaches_only_the_callers_of_that_batch():
     gate = threading.Event()
     scorer = FakeScorer(gate, error=RuntimeError("CUDA error: device-side assert"))
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=0)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=0)
     try:
         first = asyncio.gather(batcher.submit(["AAAA"]), batcher.submit(["CCCC"]), return_exceptions=True)
         await entered(scorer)
@@ -204,7 +203,7 @@ async def test_an_error_reaches_only_the_callers_of_that_batch():
 
 async def test_an_invalid_input_fails_only_the_caller_that_sent_it():
     scorer = FakeScorer()
-    batcher = MicroBatcher(scorer.log_probs, wait_ms=0)
+    batcher = micro_batcher(scorer.log_probs, wait_ms=0)
     good, bad = await asyncio.gather(
         batcher.submit(["AAAA"]), batcher.submit(["CXCC"]), return_exceptions=True
     )
@@ -215,14 +214,14 @@ async def test_an_invalid_input_fails_only_the_caller_that_sent_it():
 
 async def test_an_empty_call_never_reaches_the_scorer():
     scorer = FakeScorer()
-    assert await MicroBatcher(scorer.log_probs).submit([]) == []
+    assert await micro_batcher(scorer.log_probs).submit([]) == []
     assert scorer.calls == []
 
 
 async def test_queue_full_is_overloaded_with_retry_after():
     gate = threading.Event()
     scorer = FakeScorer(gate)
-    runner = ModelRunner(scorer, max_queue=2, retry_after_s=7, batch_wait_ms=0)
+    runner = model_runner(scorer, max_queue=2, retry_after_s=7, batch_wait_ms=0)
     try:
         running = [asyncio.create_task(runner.log_probs([s])) for s in ("AAAA", "CCCC")]
         await entered(scorer)
@@ -241,7 +240,7 @@ async def test_queue_full_is_overloaded_with_retry_after():
 async def test_a_model_call_past_the_timeout_is_model_unavailable_and_calls_stay_serial():
     gate = threading.Event()
     scorer = FakeScorer(gate)
-    runner = ModelRunner(scorer, timeout_s=0.05, retry_after_s=3, batch_wait_ms=0)
+    runner = model_runner(scorer, timeout_s=0.05, retry_after_s=3, batch_wait_ms=0)
     try:
         with pytest.raises(ModelUnavailable) as timed_out:
             await runner.log_probs(["AAAA"])
@@ -259,7 +258,7 @@ async def test_a_model_call_past_the_timeout_is_model_unavailable_and_calls_stay
 
 async def test_batch_max_tokens_zero_turns_merging_off():
     scorer = FakeScorer()
-    runner = ModelRunner(scorer, batch_wait_ms=0, batch_max_tokens=0)
+    runner = model_runner(scorer, batch_wait_ms=0, batch_max_tokens=0)
     jobs = [["AAAA", "CCCC"], ["CCCC"], ["G" * 10**5]]
     for got, seqs in zip(await asyncio.gather(*(runner.log_probs(j) for j in jobs)), jobs, strict=True):
         check(got, seqs)

@@ -1,0 +1,155 @@
+"""Scoring chunks (in this process or fanned out by ``map_fn``) into one ``BulkResult`` per row."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from service.domain.delta import DeltaEngine, DeltaOptions, VariantScore
+from service.errors import ServiceError
+from service.jobs.bulk.chunk import Chunk, make_chunks
+from service.jobs.bulk.read import BulkRow
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    row: BulkRow
+    values: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.values.get("status") == "ok"
+
+
+#: Scores chunks; yields, in chunk order, each chunk's results or the exception that chunk raised.
+MapFn = Callable[[list[Chunk]], Iterable["list[BulkResult] | BaseException"]]
+
+
+def ok_result(row: BulkRow, scored: VariantScore) -> BulkResult:
+    w = scored.windows
+    variant = scored.variant
+    values = {
+        **_base(row),
+        "variant": str(variant),
+        "chrom": variant.chrom,
+        "pos": variant.pos,
+        "ref": variant.ref,
+        "alt": variant.alt,
+        "kind": variant.kind,
+        "region": w.ref_interval.region(),
+        "window_length": len(w.ref_seq),
+        "ref_score": scored.ref_score,
+        "alt_score": scored.alt_score,
+        "delta_score": scored.delta,
+        "label": scored.label.label,
+        "probability_lof": scored.label.probability_lof,
+        "confidence": scored.label.confidence,
+        "model": scored.model,
+        "status": "ok",
+    }
+    return BulkResult(row, values)
+
+
+def error_result(row: BulkRow, error: dict[str, Any], model: str = "") -> BulkResult:
+    values = {
+        **_base(row),
+        "model": model,
+        "status": "error",
+        "error_type": str(error.get("type", "internal_error")),
+        "error_message": str(error.get("message", "")),
+    }
+    if row.variant is not None:
+        values.update(
+            variant=str(row.variant),
+            chrom=row.variant.chrom,
+            pos=row.variant.pos,
+            ref=row.variant.ref or "",
+            alt=row.variant.alt,
+        )
+    return BulkResult(row, values)
+
+
+def _base(row: BulkRow) -> dict[str, Any]:
+    return {"line": row.line, "id": row.id, "input": row.input, "genome": row.genome}
+
+
+async def score_chunk(
+    engine: DeltaEngine, rows: Sequence[BulkRow], options: DeltaOptions
+) -> list[BulkResult]:
+    """Score one chunk with ``engine`` (one fetch per cluster); one result per row, in row order."""
+    scorable = [r for r in rows if r.variant is not None]
+    outcomes = await engine.score([r.variant for r in scorable if r.variant is not None], options)
+    by_index: dict[int, BulkResult] = {}
+    for row, outcome in zip(scorable, outcomes, strict=True):
+        if isinstance(outcome, ServiceError):
+            by_index[row.index] = error_result(row, outcome.to_dict(), engine.model)
+        else:
+            by_index[row.index] = ok_result(row, outcome)
+    return [by_index.get(r.index) or error_result(r, r.error or {}, engine.model) for r in rows]
+
+
+def local_map_fn(engine: DeltaEngine, *, loop: asyncio.AbstractEventLoop | None = None) -> MapFn:
+    """A ``map_fn`` scoring chunks one after another in this process, on one event loop (``loop``, or
+    a private one closed at the end). Must not be called from a running event loop."""
+
+    def map_chunks(chunks: list[Chunk]) -> Iterator[list[BulkResult] | BaseException]:
+        own = loop is None
+        event_loop = asyncio.new_event_loop() if loop is None else loop
+        try:
+            for chunk in chunks:
+                try:
+                    yield event_loop.run_until_complete(score_chunk(engine, chunk.rows, chunk.options))
+                except Exception as exc:
+                    yield exc
+        finally:
+            if own:
+                event_loop.close()
+
+    return map_chunks
+
+
+def run_bulk(
+    rows: Sequence[BulkRow],
+    options: DeltaOptions,
+    map_fn: MapFn,
+    *,
+    chunk_rows: int,
+    max_span: int,
+    progress: bool = True,
+) -> list[BulkResult]:
+    """Chunk ``rows``, score the chunks through ``map_fn`` and return one result per row, in order.
+
+    Rows that failed to parse are answered here; a chunk whose call raised answers each of its rows
+    with an ``internal_error`` row naming the exception.
+    """
+    chunks = make_chunks(rows, options, chunk_rows=chunk_rows, max_span=max_span)
+    results: dict[int, BulkResult] = {r.index: error_result(r, r.error) for r in rows if r.error is not None}
+    bar = _progress(sum(len(c.rows) for c in chunks), enabled=progress)
+    try:
+        outputs = map_fn(chunks)
+        for chunk, output in zip(chunks, outputs, strict=False):
+            if isinstance(output, BaseException):
+                message = f"the chunk holding this variant failed: {type(output).__name__}: {output}"[:500]
+                for row in chunk.rows:
+                    results[row.index] = error_result(row, {"type": "internal_error", "message": message})
+            else:
+                for result in output:
+                    results[result.row.index] = result
+            bar.update(len(chunk.rows))
+    finally:
+        bar.close()
+    missing = [r for r in rows if r.index not in results]
+    for row in missing:
+        results[row.index] = error_result(
+            row, {"type": "internal_error", "message": "no result was returned"}
+        )
+    return [results[r.index] for r in rows]
+
+
+def _progress(total: int, *, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="variant", desc="scoring", disable=not enabled, file=sys.stderr)
