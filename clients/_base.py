@@ -118,7 +118,7 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         """Exponential backoff for retry number ``attempt`` (0-based), with jitter."""
         delay = min(BACKOFF_MAX_S, BACKOFF_INITIAL_S * 2**attempt)
-        return delay * (1 - BACKOFF_JITTER * self.rand())
+        return float(delay * (1 - BACKOFF_JITTER * self.rand()))
 
     def after_response(self, attempt: int, response: httpx.Response) -> float | None:
         if attempt >= self.max_retries or response.status_code not in RETRY_STATUSES:
@@ -285,7 +285,8 @@ def single_result(response: VariantDeltaResponse) -> VariantResult:
 
 
 def request_id_of(response: httpx.Response) -> str | None:
-    return response.headers.get("x-request-id") or response.request.headers.get("x-request-id")
+    rid: str | None = response.headers.get("x-request-id") or response.request.headers.get("x-request-id")
+    return rid
 
 
 def error_from_response(response: httpx.Response) -> ServiceAPIError:

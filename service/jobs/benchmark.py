@@ -263,7 +263,8 @@ class LogisticFit:
 
 def sigmoid(z: np.ndarray | float) -> np.ndarray:
     z = np.asarray(z, dtype=np.float64)
-    return np.exp(-np.logaddexp(0.0, -z))
+    out: np.ndarray = np.exp(-np.logaddexp(0.0, -z))
+    return out
 
 
 def fit_logistic(

@@ -309,7 +309,7 @@ class Evo2Scorer:
             targets = input_ids[:, 1:].unsqueeze(-1)
             # log_softmax(logits)[target] without materialising the full log-softmax.
             picked = logits.gather(-1, targets).squeeze(-1) - torch.logsumexp(logits, dim=-1)
-            result = picked.double().cpu().numpy()
+            result: np.ndarray = picked.double().cpu().numpy()
         self.stats.record(
             sequences=count,
             forward_passes=1,

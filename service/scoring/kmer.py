@@ -75,7 +75,8 @@ def context_lengths(codes: np.ndarray, order: int) -> np.ndarray:
     before = np.empty(n, dtype=np.int64)
     before[:1] = -1
     before[1:] = last[:-1]
-    return np.minimum(order, positions - before - 1)
+    lengths: np.ndarray = np.minimum(order, positions - before - 1)
+    return lengths
 
 
 def context_indices(codes: np.ndarray, order: int) -> np.ndarray:
@@ -151,7 +152,8 @@ class KmerTable:
         """``log p(codes[t] | context)`` for every position t of one code array (float64, same length)."""
         lengths = context_lengths(codes, self.order)
         rows = context_indices(codes, self.order) & self.masks[lengths]
-        return self.flat[self.offsets[lengths] + rows * 5 + codes]
+        out: np.ndarray = self.flat[self.offsets[lengths] + rows * 5 + codes]
+        return out
 
 
 def packaged_table_bytes() -> bytes:
