@@ -1,4 +1,4 @@
-"""The layering of ARCHITECTURE.md holds: imports run one way (import-linter's contracts in pyproject.toml)."""
+"""The layering of ARCHITECTURE.md holds: imports run one way (import-linter contracts, pyproject.toml)."""
 
 from __future__ import annotations
 
