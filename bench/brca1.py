@@ -29,15 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from service.jobs.benchmark import (  # noqa: E402
-    PUBLISHED_AUROC,
-    BenchmarkOptions,
-    ScoredSnv,
-    benchmark,
-    calibration_record,
-    roc_curve,
-    write_calibration,
-)
+from service.jobs.benchmark import BenchmarkOptions, benchmark  # noqa: E402
+from service.jobs.benchmark.calibration_file import calibration_record, write_calibration  # noqa: E402
+from service.jobs.benchmark.findlay import ScoredSnv  # noqa: E402
+from service.jobs.benchmark.published import PUBLISHED_AUROC  # noqa: E402
+from service.jobs.benchmark.stats import roc_curve  # noqa: E402
 from service.scoring.base import Scorer  # noqa: E402
 
 DEFAULT_CALIBRATION_DIR = ROOT / "service" / "data" / "calibration"

@@ -50,7 +50,7 @@ from service.domain.delta import DeltaEngine, DeltaOptions, DeltaResult  # noqa:
 from service.domain.saturation import ALLELES, saturate  # noqa: E402
 from service.domain.score_cache import ScoreCache  # noqa: E402
 from service.genome.ucsc import UcscGenome  # noqa: E402
-from service.jobs.brca1 import GENOME, FindlaySnv, load_findlay  # noqa: E402
+from service.jobs.benchmark.findlay import GENOME, FindlaySnv, load_findlay  # noqa: E402
 from service.scoring.base import Scorer  # noqa: E402
 from service.scoring.runner import ModelRunner  # noqa: E402
 from tests.support.ucsc_server import SEQUENCE, UcscServer  # noqa: E402

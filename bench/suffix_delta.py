@@ -38,7 +38,7 @@ from service.domain.delta import DeltaEngine, DeltaOptions, reduce_pair  # noqa:
 from service.domain.windows import VariantWindows  # noqa: E402
 from service.genome.bundled import BundledGenome  # noqa: E402
 from service.genome.layered import LayeredGenome  # noqa: E402
-from service.jobs.brca1 import GENOME, load_findlay  # noqa: E402
+from service.jobs.benchmark.findlay import GENOME, load_findlay  # noqa: E402
 from service.scoring.evo2 import Evo2Scorer  # noqa: E402
 from service.scoring.runner import ModelRunner  # noqa: E402
 

@@ -11,7 +11,7 @@ from service.domain.delta import DeltaEngine, DeltaOptions
 from service.domain.windows import build_windows, plan_window
 from service.errors import InvalidVariant, OutOfBounds, RefMismatch, ServiceError
 from service.genome.bundled import BundledGenome, read_fasta
-from service.jobs.brca1 import load_findlay
+from service.jobs.benchmark.findlay import load_findlay
 
 W = 8192
 

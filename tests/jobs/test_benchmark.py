@@ -25,24 +25,14 @@ from service.domain.calibration import (
 from service.domain.delta import DeltaEngine, DeltaOptions
 from service.errors import InvalidRequest
 from service.genome.bundled import BundledGenome, read_fasta
-from service.jobs.benchmark import (
-    BenchmarkOptions,
-    ScoredSnv,
-    auroc,
-    auroc_delong,
-    benchmark,
-    calibration_record,
-    cross_validate,
-    evaluate,
-    fit_logistic,
-    read_deltas,
-    roc_curve,
-    run_benchmark,
-    select_snvs,
-    write_calibration,
-    youden_threshold,
-)
-from service.jobs.brca1 import FindlaySnv, load_findlay
+from service.jobs.benchmark import BenchmarkOptions, benchmark, run_benchmark
+from service.jobs.benchmark.calibration_file import calibration_record, write_calibration
+from service.jobs.benchmark.checkpoint import read_deltas
+from service.jobs.benchmark.evaluation import evaluate
+from service.jobs.benchmark.findlay import FindlaySnv, ScoredSnv, load_findlay
+from service.jobs.benchmark.logistic import cross_validate, fit_logistic
+from service.jobs.benchmark.selection import select_snvs
+from service.jobs.benchmark.stats import auroc, auroc_delong, roc_curve, youden_threshold
 from service.scoring.base import ScorerStats
 from service.scoring.kmer import KmerScorer
 
