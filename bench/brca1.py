@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import roc_curve
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -33,7 +34,6 @@ from service.jobs.benchmark import BenchmarkOptions, benchmark  # noqa: E402
 from service.jobs.benchmark.calibration_file import calibration_record, write_calibration  # noqa: E402
 from service.jobs.benchmark.findlay import ScoredSnv  # noqa: E402
 from service.jobs.benchmark.published import PUBLISHED_AUROC  # noqa: E402
-from service.jobs.benchmark.stats import roc_curve  # noqa: E402
 from service.scoring.base import Scorer  # noqa: E402
 
 DEFAULT_CALIBRATION_DIR = ROOT / "service" / "data" / "calibration"
@@ -159,7 +159,7 @@ def plot_roc(report: dict[str, Any], rows: list[ScoredSnv], path: Path) -> None:
         entry = report["auroc"][split]
         if entry is None:
             continue
-        fpr, tpr = roc_curve(-deltas[mask], lof[mask])
+        fpr, tpr, _ = roc_curve(lof[mask], -deltas[mask])
         ax.plot(fpr, tpr, style, lw=1.6, label=f"{split} AUROC {entry['value']:.3f} (n={entry['n']})")
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
     ax.set_xlabel("false positive rate (FUNC/INT called LOF)")

@@ -1,4 +1,4 @@
-"""Statistics of the benchmark: AUROC with DeLong's interval, ROC curve, Youden cut, class summaries."""
+"""Figures scikit-learn does not give: DeLong's AUROC interval, the Youden cut, class summaries."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import roc_auc_score, roc_curve
 
 
 def midranks(values: np.ndarray) -> np.ndarray:
@@ -23,26 +24,18 @@ def midranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def auroc(scores: Sequence[float] | np.ndarray, positives: Sequence[bool] | np.ndarray) -> float:
-    """P(score of a random positive > score of a random negative), ties counting 1/2 (Mann-Whitney)."""
-    s = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(positives, dtype=bool)
-    m, n = int(y.sum()), int((~y).sum())
-    if m == 0 or n == 0:
-        raise ValueError("AUROC needs at least one positive and one negative")
-    ranks = midranks(s)
-    return float((ranks[y].sum() - m * (m + 1) / 2) / (m * n))
-
-
 def auroc_delong(
     scores: Sequence[float] | np.ndarray, positives: Sequence[bool] | np.ndarray
 ) -> dict[str, Any]:
-    """AUROC with DeLong's standard error and a normal 95% interval (clipped to [0, 1])."""
+    """AUROC (``roc_auc_score``: ties count 1/2) with DeLong's standard error and a normal 95% interval
+    (clipped to [0, 1])."""
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(positives, dtype=bool)
     x_pos, x_neg = s[y], s[~y]
     m, n = x_pos.size, x_neg.size
-    value = auroc(s, y)
+    if m == 0 or n == 0:
+        raise ValueError("AUROC needs at least one positive and one negative")
+    value = float(roc_auc_score(y, s))
     tz = midranks(np.concatenate([x_pos, x_neg]))
     v10 = (tz[:m] - midranks(x_pos)) / n
     v01 = 1.0 - (tz[m:] - midranks(x_neg)) / m
@@ -55,20 +48,6 @@ def auroc_delong(
         "n": m + n,
         "n_lof": m,
     }
-
-
-def roc_curve(
-    scores: Sequence[float] | np.ndarray, positives: Sequence[bool] | np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(FPR, TPR) at every distinct score cut, from (0, 0) to (1, 1); higher score = positive."""
-    s = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(positives, dtype=bool)
-    order = np.argsort(-s, kind="mergesort")
-    s, y = s[order], y[order]
-    last_of_run = np.r_[s[1:] != s[:-1], True]
-    tp = np.cumsum(y)[last_of_run]
-    fp = np.cumsum(~y)[last_of_run]
-    return np.r_[0.0, fp / max(1, int((~y).sum()))], np.r_[0.0, tp / max(1, int(y.sum()))]
 
 
 @dataclass(frozen=True)
@@ -90,15 +69,11 @@ def youden_threshold(deltas: Sequence[float] | np.ndarray, is_lof: Sequence[bool
     """
     d = np.asarray(deltas, dtype=np.float64)
     y = np.asarray(is_lof, dtype=bool)
-    p, q = int(y.sum()), int((~y).sum())
-    if p == 0 or q == 0:
+    if y.all() or not y.any():
         raise ValueError("a threshold needs both classes")
-    values, inverse = np.unique(d, return_inverse=True)
-    lof_at = np.bincount(inverse, weights=y, minlength=values.size)
-    neg_at = np.bincount(inverse, weights=~y, minlength=values.size)
-    # Cut k (k = 0..len(values)) calls LOF the deltas values[:k].
-    tpr = np.r_[0.0, np.cumsum(lof_at)] / p
-    fpr = np.r_[0.0, np.cumsum(neg_at)] / q
+    values = np.unique(d)
+    # Point k of the ROC curve of -delta calls LOF the k smallest distinct deltas (k = 0..len(values)).
+    fpr, tpr, _ = roc_curve(y, -d, drop_intermediate=False)
     k = int(np.argmax(tpr - fpr))
     if k == 0:
         threshold = float(values[0]) - 1.0
