@@ -240,11 +240,14 @@ def main(argv: list[str] | None = None, *, scorer: Scorer | None = None) -> dict
     if args.write_calibration:
         command = "python bench/brca1.py " + shlex.join(argv)
         record = calibration_record(report, command=command, checkpoint_revision=args.checkpoint_revision)
-        path = write_calibration(record, args.calibration_dir)
-        report["calibration_file"] = str(path)
+        written = write_calibration(record, args.calibration_dir)
+        report["calibration_file"] = str(written.path)
         if report["selected"] < report["table_rows"]:
             print(f"warning: calibration fitted on a subset of {report['selected']} SNVs", file=sys.stderr)
-        print(f"\ncalibration written to {path}")
+        if written.changed:
+            print(f"\ncalibration written to {written.path}")
+        else:
+            print(f"\ncalibration unchanged (same figures; date and command kept): {written.path}")
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"report, deltas and plots in {args.out}/")
     return report

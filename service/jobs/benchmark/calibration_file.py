@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from service.domain.calibration import CalibrationFile, ScaleOptions
 from service.jobs.benchmark.findlay import DATASET
@@ -52,9 +52,39 @@ def calibration_record(
     )
 
 
-def write_calibration(record: CalibrationFile, directory: Path) -> Path:
-    """Write ``<model>.json`` under ``directory``; returns its path."""
+#: Fields that say when and how a record was produced, not what was measured.
+CIRCUMSTANCES = frozenset({"date", "command"})
+
+
+def same_measurement(a: CalibrationFile, b: CalibrationFile) -> bool:
+    """Whether two records hold the same figures (everything but ``CIRCUMSTANCES``)."""
+    return a.model_dump(exclude=set(CIRCUMSTANCES)) == b.model_dump(exclude=set(CIRCUMSTANCES))
+
+
+class Written(NamedTuple):
+    path: Path
+    #: False when the file already held the same measurement and was left untouched.
+    changed: bool
+
+
+def write_calibration(record: CalibrationFile, directory: Path) -> Written:
+    """Write ``<model>.json`` under ``directory``, unless it already holds the same measurement.
+
+    So a rerun does not rewrite a tracked file for a new date alone; a damaged file is replaced.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{record.model}.json"
+    if _holds(path, record):
+        return Written(path, changed=False)
     path.write_text(json.dumps(record.as_json(), indent=2) + "\n")
-    return path
+    return Written(path, changed=True)
+
+
+def _holds(path: Path, record: CalibrationFile) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        existing = CalibrationFile.model_validate_json(path.read_bytes())
+    except ValueError:  # not a calibration file (pydantic's ValidationError is a ValueError)
+        return False
+    return same_measurement(existing, record)
