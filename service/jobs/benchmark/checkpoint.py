@@ -7,8 +7,9 @@ the column names; then one row per scored variant.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from service.domain.delta import DeltaOptions
 from service.errors import InvalidRequest
@@ -75,7 +76,8 @@ def _parse_row(line: str) -> tuple[str, float, float] | None:
     return cells[0], ref_score, alt_score
 
 
-def open_deltas(path: Path, header: dict[str, Any]) -> Any:
+def open_deltas(path: Path, header: dict[str, Any]) -> TextIO:
+    """The deltas file open for appending: created with its header, or with a cut last line dropped."""
     if not path.is_file() or path.stat().st_size == 0:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("w")
@@ -90,7 +92,13 @@ def open_deltas(path: Path, header: dict[str, Any]) -> Any:
     return path.open("a")
 
 
-def format_row(r: ScoredSnv) -> str:
+def append_rows(handle: TextIO, rows: Sequence[ScoredSnv]) -> None:
+    """Append rows and flush, so an interruption loses at most the row being written."""
+    handle.write("".join(_format_row(r) for r in rows))
+    handle.flush()
+
+
+def _format_row(r: ScoredSnv) -> str:
     s = r.snv
     cells = (s.notation, s.consequence, s.func_class, repr(s.function_score))
     return "\t".join((*cells, repr(r.ref_score), repr(r.alt_score), repr(r.delta))) + "\n"

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.coords import parse_variant
-from service.domain.delta import DeltaEngine, DeltaResult
+from service.domain.delta import DeltaEngine, DeltaOptions, DeltaResult
 from service.errors import ServiceError
 from service.genome.base import GenomeSource
-from service.jobs.benchmark.checkpoint import deltas_header, format_row, open_deltas, read_deltas
+from service.jobs.benchmark.checkpoint import append_rows, deltas_header, open_deltas, read_deltas
 from service.jobs.benchmark.evaluation import evaluate
 from service.jobs.benchmark.findlay import DATASET, GENOME, FindlaySnv, ScoredSnv, load_findlay
 from service.jobs.benchmark.options import BenchmarkOptions
@@ -81,18 +81,10 @@ async def score_snvs(
     started = time.perf_counter()
     try:
         for batch in _batches(todo, options.batch_size):
-            outcomes = await engine.score([parse_variant(s.notation) for s in batch], delta_options)
-            lines = []
-            for snv, outcome in zip(batch, outcomes, strict=True):
-                if isinstance(outcome, ServiceError):
-                    errors[snv.notation] = outcome.to_dict()
-                    continue
-                assert isinstance(outcome, DeltaResult)
-                known[snv.notation] = (outcome.ref_score, outcome.alt_score)
-                lines.append(format_row(ScoredSnv(snv, outcome.ref_score, outcome.alt_score)))
+            scored = await _score_batch(engine, batch, delta_options, errors)
+            known.update((r.snv.notation, (r.ref_score, r.alt_score)) for r in scored)
             if handle is not None:
-                handle.write("".join(lines))
-                handle.flush()
+                append_rows(handle, scored)
             advance(len(batch))
     finally:
         if handle is not None:
@@ -108,6 +100,24 @@ async def score_snvs(
         "seconds": time.perf_counter() - started,
     }
     return rows, counters
+
+
+async def _score_batch(
+    engine: DeltaEngine,
+    batch: Sequence[FindlaySnv],
+    options: DeltaOptions,
+    errors: dict[str, dict[str, Any]],
+) -> list[ScoredSnv]:
+    """The scored rows of one batch; a variant that fails goes to ``errors`` with its error."""
+    outcomes = await engine.score([parse_variant(s.notation) for s in batch], options)
+    scored = []
+    for snv, outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, ServiceError):
+            errors[snv.notation] = outcome.to_dict()
+            continue
+        assert isinstance(outcome, DeltaResult)
+        scored.append(ScoredSnv(snv, outcome.ref_score, outcome.alt_score))
+    return scored
 
 
 @dataclass
