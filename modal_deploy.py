@@ -234,7 +234,7 @@ def score_variants(
 ) -> None:
     """Score a VCF or TSV on GPU containers; writes one TSV row per input row (errors as rows)."""
     from service.coords import check_genome
-    from service.domain.delta import DeltaOptions, WindowLimits
+    from service.domain.options import DeltaOptions, WindowLimits
     from service.jobs.bulk import read_variants, run_bulk, summary, write_tsv
     from service.settings import Settings
 

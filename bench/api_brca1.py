@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from service.api.app import create_app  # noqa: E402
-from service.jobs.brca1 import GENOME, load_findlay  # noqa: E402
+from service.jobs.benchmark.findlay import GENOME, load_findlay  # noqa: E402
 from service.scoring.kmer import KmerScorer  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from tests.support.ucsc_server import SEQUENCE, UcscServer  # noqa: E402

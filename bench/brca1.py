@@ -24,20 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import roc_curve
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from service.jobs.benchmark import (  # noqa: E402
-    PUBLISHED_AUROC,
-    BenchmarkOptions,
-    ScoredSnv,
-    benchmark,
-    calibration_record,
-    roc_curve,
-    write_calibration,
-)
+from service.jobs.benchmark import BenchmarkOptions, benchmark  # noqa: E402
+from service.jobs.benchmark.calibration_file import calibration_record, write_calibration  # noqa: E402
+from service.jobs.benchmark.findlay import ScoredSnv  # noqa: E402
+from service.jobs.benchmark.published import PUBLISHED_AUROC  # noqa: E402
 from service.scoring.base import Scorer  # noqa: E402
 
 DEFAULT_CALIBRATION_DIR = ROOT / "service" / "data" / "calibration"
@@ -163,7 +159,7 @@ def plot_roc(report: dict[str, Any], rows: list[ScoredSnv], path: Path) -> None:
         entry = report["auroc"][split]
         if entry is None:
             continue
-        fpr, tpr = roc_curve(-deltas[mask], lof[mask])
+        fpr, tpr, _ = roc_curve(lof[mask], -deltas[mask])
         ax.plot(fpr, tpr, style, lw=1.6, label=f"{split} AUROC {entry['value']:.3f} (n={entry['n']})")
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
     ax.set_xlabel("false positive rate (FUNC/INT called LOF)")
@@ -244,11 +240,14 @@ def main(argv: list[str] | None = None, *, scorer: Scorer | None = None) -> dict
     if args.write_calibration:
         command = "python bench/brca1.py " + shlex.join(argv)
         record = calibration_record(report, command=command, checkpoint_revision=args.checkpoint_revision)
-        path = write_calibration(record, args.calibration_dir)
-        report["calibration_file"] = str(path)
+        written = write_calibration(record, args.calibration_dir)
+        report["calibration_file"] = str(written.path)
         if report["selected"] < report["table_rows"]:
             print(f"warning: calibration fitted on a subset of {report['selected']} SNVs", file=sys.stderr)
-        print(f"\ncalibration written to {path}")
+        if written.changed:
+            print(f"\ncalibration written to {written.path}")
+        else:
+            print(f"\ncalibration unchanged (same figures; date and command kept): {written.path}")
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"report, deltas and plots in {args.out}/")
     return report

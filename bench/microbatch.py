@@ -40,7 +40,7 @@ if str(ROOT) not in sys.path:
 from service.api.app import create_app  # noqa: E402
 from service.genome.bundled import BundledGenome  # noqa: E402
 from service.genome.layered import LayeredGenome  # noqa: E402
-from service.jobs.brca1 import GENOME, load_findlay  # noqa: E402
+from service.jobs.benchmark.findlay import GENOME, load_findlay  # noqa: E402
 from service.scoring.evo2 import Evo2Scorer  # noqa: E402
 from service.settings import Settings  # noqa: E402
 

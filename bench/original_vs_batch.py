@@ -47,10 +47,11 @@ if str(ROOT) not in sys.path:
 
 from service.compose import build_parts, build_ucsc  # noqa: E402
 from service.coords import Interval, make_variant  # noqa: E402
-from service.domain.delta import DeltaEngine, DeltaOptions, VariantScore  # noqa: E402
+from service.domain.delta import DeltaEngine, VariantScore  # noqa: E402
+from service.domain.options import DeltaOptions  # noqa: E402
 from service.domain.saturation import ALLELES, saturate  # noqa: E402
 from service.genome.ucsc import UcscGenome  # noqa: E402
-from service.jobs.brca1 import GENOME, FindlaySnv, load_findlay  # noqa: E402
+from service.jobs.benchmark.findlay import GENOME, FindlaySnv, load_findlay  # noqa: E402
 from service.scoring.base import Scorer  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from tests.support.ucsc_server import SEQUENCE, UcscServer  # noqa: E402

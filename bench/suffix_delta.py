@@ -35,11 +35,12 @@ if str(ROOT) not in sys.path:
 
 from service.compose import build_parts  # noqa: E402
 from service.coords import make_variant  # noqa: E402
-from service.domain.delta import DeltaOptions, reduce_pair  # noqa: E402
+from service.domain.delta import reduce_pair  # noqa: E402
+from service.domain.options import DeltaOptions  # noqa: E402
 from service.domain.windows import VariantWindows  # noqa: E402
 from service.genome.bundled import BundledGenome  # noqa: E402
 from service.genome.layered import LayeredGenome  # noqa: E402
-from service.jobs.brca1 import GENOME, load_findlay  # noqa: E402
+from service.jobs.benchmark.findlay import GENOME, load_findlay  # noqa: E402
 from service.scoring.evo2 import Evo2Scorer  # noqa: E402
 from service.settings import Settings  # noqa: E402
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from service.coords import GENOMES
 from service.domain.calibration import Calibration, load_calibration
-from service.domain.delta import DeltaEngine, WindowLimits
+from service.domain.delta import DeltaEngine
+from service.domain.options import WindowLimits
 from service.domain.score_cache import ScoreCache
 from service.domain.sequences import SequenceLimits
 from service.genome.base import GenomeSource

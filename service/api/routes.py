@@ -37,7 +37,8 @@ from service.api.schemas import (
 from service.coords import Interval as Span
 from service.coords import Variant, make_variant, parse_variant
 from service.domain.calibration import UNCALIBRATED
-from service.domain.delta import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT, VariantScore
+from service.domain.delta import VariantScore
+from service.domain.options import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT
 from service.domain.saturation import ALLELES, resolve_region, saturate
 from service.domain.sequences import check_sequences, score_sequences
 from service.errors import InvalidRequest, LimitExceeded, ServiceError

@@ -1,10 +1,10 @@
 """Labels for deltas, from a per-model calibration file with its provenance.
 
 A calibration file is ``<model>.json`` (``service/data/calibration/`` by default), written by
-``python bench/brca1.py --model <name> --write-calibration`` (``service.jobs.benchmark``). It holds the
-model, checkpoint revision, dataset, n, window, options, date, the Youden threshold, class statistics,
-the measured AUROC (overall / coding / noncoding), the logistic fit with its cross-validated metrics
-and the command that produced it.
+``python bench/brca1.py --model <name> --write-calibration`` (``service.jobs.benchmark``) and read here,
+both through ``CalibrationFile``. It holds the model, checkpoint revision, dataset, n, window, options,
+date, the Youden threshold, class statistics, the measured AUROC (overall / coding / noncoding), the
+logistic fit with its cross-validated metrics and the command that produced it.
 
 How a delta is labelled:
 
@@ -30,12 +30,15 @@ probability. Every label is a BRCA1-calibrated research score, never a clinical 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from service.domain.options import DeltaMethod
 
 MIN_AUROC = 0.6
 #: Fewest rows per class (LOF, FUNC/INT) a measured calibration needs before it labels anything.
@@ -55,6 +58,129 @@ LABEL_RULE = (
 )
 
 
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScaleOptions(_Record):
+    """The delta options the calibration was measured with (deltas from others are on another scale)."""
+
+    delta_method: DeltaMethod | None = None
+    reverse_complement: bool | None = None
+
+
+class YoudenCut(_Record):
+    value: float
+    tpr: float | None = None
+    fpr: float | None = None
+    j: float | None = None
+
+
+class ClassStats(_Record):
+    """Summary of the deltas of one class (files from elsewhere may hold only ``std``)."""
+
+    n: int | None = None
+    mean: float | None = None
+    std: float | None = None
+    median: float | None = None
+
+
+class DeltaStats(_Record):
+    lof: ClassStats
+    func: ClassStats
+    by_func_class: dict[str, ClassStats] | None = None
+
+
+class AurocEstimate(_Record):
+    """AUROC of ``-delta`` for LOF with DeLong's standard error and 95% interval."""
+
+    value: float
+    se: float | None = None
+    ci95: tuple[float, float] | None = None
+    n: int | None = None
+    n_lof: int | None = None
+
+
+class AurocSplits(_Record):
+    """``None`` for a split whose rows hold one class only."""
+
+    overall: AurocEstimate | None = None
+    coding: AurocEstimate | None = None
+    noncoding: AurocEstimate | None = None
+
+
+class Baseline(_Record):
+    what: str
+    log_loss: float
+    brier: float
+
+
+class CrossValidation(_Record):
+    """Out-of-fold quality of the logistic fit, beside the base rate's."""
+
+    folds: int
+    seed: int
+    stratified: bool
+    auroc: float
+    auroc_per_fold: list[float]
+    log_loss: float
+    brier: float
+    baseline: Baseline
+
+
+class LogisticRecord(_Record):
+    """``P(LOF | delta) = 1 / (1 + exp(-(intercept + slope * delta)))``."""
+
+    intercept: float
+    slope: float
+    converged: bool | None = None
+    penalty: float | None = None
+    fitted_on: int | None = None
+    #: Written by the benchmark; its out-of-fold quality.
+    cv: CrossValidation | None = None
+
+
+class PublishedAuroc(_Record):
+    value: float
+    source: str
+
+
+class CalibrationFile(_Record):
+    """The calibration file, as the benchmark writes it and the service reads it.
+
+    A file from elsewhere may lack fields (None); only what labels need is required inside a part.
+    """
+
+    model: str
+    checkpoint_revision: str | None = None
+    dataset: str | None = None
+    genome: str | None = None
+    n: int | None = None
+    n_lof: int | None = None
+    window: int | None = None
+    options: ScaleOptions | None = None
+    date: str | None = None
+    method: str | None = None
+    source: str | None = None
+    #: As written in the file; ``Calibration.describe`` reports whether an AUROC was measured instead.
+    remeasured: bool | None = None
+    label_note: str | None = None
+    note: str | None = None
+    threshold: float | None = None
+    youden: YoudenCut | None = None
+    class_stats: DeltaStats | None = None
+    #: Measured by this project; None for a file from elsewhere.
+    auroc: AurocSplits | None = None
+    logistic: LogisticRecord | None = None
+    #: For a file not measured here: a published AUROC that vouches for the threshold.
+    published_auroc: PublishedAuroc | None = None
+    command: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The fields the file holds (those given when it was built or read), as JSON values."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
 @dataclass(frozen=True)
 class Label:
     label: str
@@ -67,43 +193,39 @@ class Label:
 _NO_LABEL = Label(UNCALIBRATED, None, None)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, dict):
-        return _number(value.get("value"))
-    return None
-
-
 @dataclass(frozen=True)
 class Calibration:
     model: str
-    data: dict[str, Any]
+    file: CalibrationFile
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The file's content as JSON values."""
+        return self.file.as_json()
 
     @property
     def threshold(self) -> float | None:
-        return _number(self.data.get("threshold"))
+        return self.file.threshold
+
+    @property
+    def _overall(self) -> AurocEstimate | None:
+        return self.file.auroc.overall if self.file.auroc is not None else None
 
     @property
     def auroc(self) -> float | None:
         """The measured overall AUROC (None when the file's numbers were not measured by this project)."""
-        value = self.data.get("auroc")
-        if isinstance(value, dict):
-            return _number(value.get("overall"))
-        return _number(value)
+        overall = self._overall
+        return overall.value if overall is not None else None
 
     @property
     def published_auroc(self) -> float | None:
-        return _number(self.data.get("published_auroc"))
+        published = self.file.published_auroc
+        return published.value if published is not None else None
 
     @property
     def auroc_ci95(self) -> tuple[float, float] | None:
-        value = self.data.get("auroc")
-        overall = value.get("overall") if isinstance(value, dict) else None
-        ci = overall.get("ci95") if isinstance(overall, dict) else None
-        return (float(ci[0]), float(ci[1])) if isinstance(ci, list) and len(ci) == 2 else None
+        overall = self._overall
+        return overall.ci95 if overall is not None else None
 
     @property
     def usable(self) -> bool:
@@ -118,8 +240,8 @@ class Calibration:
         measured = self.auroc
         if measured is not None:
             ci = self.auroc_ci95
-            n, n_lof = self.data.get("n"), self.data.get("n_lof")
-            if isinstance(n, int) and isinstance(n_lof, int) and min(n_lof, n - n_lof) < MIN_CLASS_N:
+            n, n_lof = self.file.n, self.file.n_lof
+            if n is not None and n_lof is not None and min(n_lof, n - n_lof) < MIN_CLASS_N:
                 return False
             return measured >= MIN_AUROC and (ci is None or ci[0] > 0.5)
         published = self.published_auroc
@@ -133,19 +255,19 @@ class Calibration:
         reverse_complement: bool | None = None,
     ) -> bool:
         """Whether deltas computed with these options are on the calibration's scale (None = not given)."""
-        options = self.data.get("options") or {}
+        options = self.file.options or ScaleOptions()
         checks = (
-            (window, self.data.get("window")),
-            (delta_method, options.get("delta_method")),
-            (reverse_complement, options.get("reverse_complement")),
+            (window, self.file.window),
+            (delta_method, options.delta_method),
+            (reverse_complement, options.reverse_complement),
         )
         return all(given is None or known is None or given == known for given, known in checks)
 
     def probability(self, delta: float) -> float | None:
-        logistic = self.data.get("logistic")
-        if not logistic:
+        logistic = self.file.logistic
+        if logistic is None:
             return None
-        z = float(logistic["intercept"]) + float(logistic["slope"]) * delta
+        z = logistic.intercept + logistic.slope * delta
         # Numerically safe sigmoid for either sign of z.
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
@@ -188,8 +310,8 @@ def load_calibration(model: str, directory: Path | None = None) -> Calibration:
     """The calibration for ``model``; an empty (uncalibrated) one when no file exists."""
     path = (directory or _default_dir()) / f"{model}.json"
     if not path.is_file():
-        return Calibration(model, {"model": model, "note": "no calibration file for this model"})
-    data = json.loads(path.read_text())
-    if data.get("model") != model:
-        raise ValueError(f"{path} is a calibration for {data.get('model')!r}, not {model!r}")
-    return Calibration(model, data)
+        return Calibration(model, CalibrationFile(model=model, note="no calibration file for this model"))
+    file = CalibrationFile.model_validate_json(path.read_text())
+    if file.model != model:
+        raise ValueError(f"{path} is a calibration for {file.model!r}, not {model!r}")
+    return Calibration(model, file)

@@ -13,50 +13,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from service.coords import Interval, Variant, check_genome
 from service.domain.calibration import Calibration, Label
+from service.domain.options import (
+    DEFAULT_DELTA_METHOD,
+    DEFAULT_REVERSE_COMPLEMENT,
+    DeltaMethod,
+    DeltaOptions,
+    WindowLimits,
+)
 from service.domain.planner import cluster_spans
 from service.domain.score_cache import RefKey, ScoreCache, Strand
 from service.domain.windows import VariantWindows, WindowPlan, build_windows, plan_window
-from service.errors import LimitExceeded, ServiceError, UnknownChromosome
+from service.errors import ServiceError, UnknownChromosome
 from service.genome.base import GenomeSource
 from service.scoring.base import reverse_complement
 from service.scoring.runner import ModelRunner
-
-DeltaMethod = Literal["window", "suffix"]
-#: The request defaults (the Evo 2 BRCA1 notebook's): whole-window means, forward strand only.
-DEFAULT_DELTA_METHOD: DeltaMethod = "window"
-DEFAULT_REVERSE_COMPLEMENT = False
-
-
-@dataclass(frozen=True)
-class DeltaOptions:
-    genome: str
-    window: int
-    delta_method: DeltaMethod = DEFAULT_DELTA_METHOD
-    reverse_complement: bool = DEFAULT_REVERSE_COMPLEMENT
-
-
-@dataclass(frozen=True)
-class WindowLimits:
-    """Window lengths a request may ask for (even bp); ``default`` when it asks for none."""
-
-    default: int
-    min: int
-    max: int
-
-    def check(self, window: int | None) -> int:
-        value = self.default if window is None else window
-        if value % 2 or not self.min <= value <= self.max:
-            raise LimitExceeded(
-                f"window must be an even number of bp from {self.min} to {self.max}, got {value}",
-                detail={"window": value, "min_window": self.min, "max_window": self.max},
-            )
-        return value
 
 
 @dataclass(frozen=True)

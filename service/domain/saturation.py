@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 
 from service.coords import BASES, Interval, Variant, resolve_chrom
-from service.domain.delta import DeltaEngine, DeltaOptions
+from service.domain.delta import DeltaEngine
+from service.domain.options import DeltaOptions
 from service.domain.windows import VariantWindows, build_windows, plan_window
 from service.errors import InvalidRequest, LimitExceeded, OutOfBounds, ServiceError
 

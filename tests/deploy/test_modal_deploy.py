@@ -337,7 +337,7 @@ async def test_served_app_scores_behind_the_api_key(served: Any) -> None:
 
 @pytest.mark.anyio
 async def test_score_chunk_method_uses_the_served_engine(served: Any) -> None:
-    from service.domain.delta import DeltaOptions
+    from service.domain.options import DeltaOptions
     from service.jobs import bulk
 
     service, _, _ = served

@@ -7,11 +7,11 @@ import pytest
 
 import service
 from service.coords import Interval, Variant, parse_variant
-from service.domain.delta import DeltaOptions
+from service.domain.options import DeltaOptions
 from service.domain.windows import build_windows, plan_window
 from service.errors import InvalidVariant, OutOfBounds, RefMismatch, ServiceError
 from service.genome.bundled import BundledGenome, read_fasta
-from service.jobs.brca1 import load_findlay
+from service.jobs.benchmark.findlay import load_findlay
 from service.scoring.kmer import KmerScorer
 from tests.support.parts import engine_for
 

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from service.coords import Interval
-from service.domain.delta import DeltaEngine, DeltaOptions
+from service.domain.delta import DeltaEngine
+from service.domain.options import DeltaOptions
 from service.errors import InvalidRequest
 from service.genome.bundled import BundledGenome
 from service.jobs import bulk

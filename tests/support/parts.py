@@ -14,7 +14,8 @@ import numpy as np
 from service.compose import build_parts
 from service.coords import GENOMES
 from service.domain.calibration import load_calibration
-from service.domain.delta import DeltaEngine, WindowLimits
+from service.domain.delta import DeltaEngine
+from service.domain.options import WindowLimits
 from service.domain.score_cache import ScoreCache
 from service.genome.base import GenomeSource
 from service.genome.ucsc import UcscGenome

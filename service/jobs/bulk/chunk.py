@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.coords import MAX_ALLELE_LENGTH
-from service.domain.delta import DeltaOptions
+from service.domain.options import DeltaOptions
 from service.jobs.bulk.read import BulkRow
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.domain.delta import DeltaEngine, DeltaOptions, VariantScore
+from service.domain.delta import DeltaEngine, VariantScore
+from service.domain.options import DeltaOptions
 from service.errors import ServiceError
 from service.jobs.bulk.chunk import Chunk, make_chunks
 from service.jobs.bulk.read import BulkRow

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 GENOME = "hg19"
+DATASET = "Findlay et al. 2018 BRCA1 saturation genome editing (Nature 562:217), LOF vs FUNC/INT"
 #: Consequences that change the protein-coding sequence (the rest are splice-region, intronic, UTR).
 CODING = frozenset({"Missense", "Nonsense", "Synonymous"})
 
@@ -37,6 +38,19 @@ class FindlaySnv:
     @property
     def notation(self) -> str:
         return f"{self.chrom}:{self.pos}:{self.ref}:{self.alt}"
+
+
+@dataclass(frozen=True)
+class ScoredSnv:
+    """A Findlay SNV with the model's mean log-likelihood of its reference and alternate windows."""
+
+    snv: FindlaySnv
+    ref_score: float
+    alt_score: float
+
+    @property
+    def delta(self) -> float:
+        return self.alt_score - self.ref_score
 
 
 def default_path() -> Path:
