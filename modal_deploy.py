@@ -5,7 +5,7 @@
     modal run modal_deploy.py::score_variants --input variants.vcf --output scores.tsv
     modal run modal_deploy.py::brca1_benchmark --out out/brca1-evo2_7b --write-calibration
 
-Settings come from ``service/deployment.py`` (``EVO2_DEPLOY_*`` overrides); the app is
+Settings come from ``service/deployment/`` (``EVO2_DEPLOY_*`` overrides); the app is
 ``service.api.app.create_app``, bulk scoring is ``service.jobs.bulk``. Importing this module needs
 ``modal`` and the project, never torch or evo2 (those load inside the containers).
 """

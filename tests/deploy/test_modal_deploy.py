@@ -1,7 +1,7 @@
 """The Modal deployment, offline: no token, no network, no GPU.
 
 * ``modal_deploy`` imports without torch, evo2 or vortex and without touching the network.
-* The decorators carry the values ``service/deployment.py`` names (read back from the Modal objects).
+* The decorators carry the values ``service/deployment/`` names (read back from the Modal objects).
 * The Modal-served app is the real app: with the tiny CPU Evo 2 model patched in, ``/variant-delta``
   answers through ``Evo2Service().web.local()``, behind the API key.
 * The bulk entrypoint and the ``score_chunk`` method run the real bulk code in-process.
