@@ -20,6 +20,7 @@ from typing import Any
 import modal
 
 from service.deployment import Deployment
+from service.deployment.images import ImageSpec, download_image_spec, gpu_image_spec
 
 DEPLOY = Deployment.from_env()
 ROOT = Path(__file__).resolve().parent
@@ -28,24 +29,30 @@ app = modal.App(DEPLOY.app_name)
 
 weights = modal.Volume.from_name(DEPLOY.volume_name, create_if_missing=True)
 
-# The GPU image: nothing to compile. torch's CUDA 12 wheels, flash-attn's prebuilt wheel for exactly
-# that torch / CUDA 12 / CPython 3.12 / C++11-ABI, then evo2 and vtx, then the service's own
-# dependencies; the project's code last so editing it rebuilds no layer.
-gpu_image = (
-    modal.Image.debian_slim(python_version=DEPLOY.python_version)
-    .apt_install("git")
-    .pip_install(f"torch=={DEPLOY.torch_version}", index_url=DEPLOY.torch_index_url)
-    .pip_install(DEPLOY.flash_attn_wheel_url, extra_options="--no-deps --no-build-isolation")
-    .pip_install(DEPLOY.evo2_requirement, DEPLOY.vtx_requirement, *DEPLOY.service_requirements)
-    .env(DEPLOY.image_env)
-    .add_local_python_source("service")
-    .add_local_dir(ROOT / DEPLOY.package_data_dir, remote_path=f"/root/{DEPLOY.package_data_dir}")
-)
 
-# The download image needs only the hub client (and may reach the hub).
-download_image = modal.Image.debian_slim(python_version=DEPLOY.python_version).pip_install(
-    DEPLOY.hf_hub_requirement
-)
+def build_image(spec: ImageSpec) -> modal.Image:
+    """The one place a plain-data :class:`ImageSpec` becomes a ``modal.Image``."""
+    image = modal.Image.debian_slim(python_version=spec.python_version)
+    if spec.apt_packages:
+        image = image.apt_install(*spec.apt_packages)
+    for step in spec.pip_steps:
+        image = image.pip_install(*step.packages, index_url=step.index_url, extra_options=step.extra_options)
+    if spec.env:
+        image = image.env(dict(spec.env))
+    # Local files last (mounted at container start), so editing them rebuilds no layer.
+    if spec.python_sources:
+        image = image.add_local_python_source(*spec.python_sources)
+    for folder in spec.local_dirs:
+        image = image.add_local_dir(ROOT / folder.local, remote_path=folder.remote)
+    for file in spec.local_files:
+        image = image.add_local_file(ROOT / file.local, remote_path=file.remote)
+    return image
+
+
+IMAGE_SPECS = {"gpu": gpu_image_spec(DEPLOY), "download": download_image_spec(DEPLOY)}
+build_image_cache = {name: build_image(spec) for name, spec in IMAGE_SPECS.items()}
+gpu_image = build_image_cache["gpu"]
+download_image = build_image_cache["download"]
 
 _download_secrets = [modal.Secret.from_name(DEPLOY.hf_token_secret)] if DEPLOY.hf_token_secret else []
 _service_secrets = (
