@@ -22,7 +22,7 @@ import modal
 from service.deployment import Deployment
 from service.deployment.images import ImageSpec, download_image_spec, gpu_image_spec
 
-DEPLOY = Deployment.from_env()
+DEPLOY = Deployment()
 ROOT = Path(__file__).resolve().parent
 
 app = modal.App(DEPLOY.app_name)

@@ -1,8 +1,9 @@
 """Deployment settings for Modal: what ``modal_deploy.py``'s decorators read, tests and the README state.
 
-Plain data, no Modal import. Defaults live in :class:`Deployment`; a few operational ones can be
-overridden by ``EVO2_DEPLOY_<FIELD>`` environment variables when running ``modal deploy`` (the GPU type,
-container caps, CORS origins, ...). The image pins cannot: change them here, deliberately.
+Plain data, no Modal import. Defaults live in :class:`Deployment` (pydantic-settings); every field can be
+overridden by an ``EVO2_DEPLOY_<FIELD>`` environment variable when running ``modal deploy`` (the GPU type,
+container caps, CORS origins, ...). The image pins are class constants, not fields: change them here,
+deliberately.
 
 The deploying shell's values travel into the containers (:meth:`Deployment.runtime_env`), so the module
 evaluates the same way on both sides.
@@ -13,12 +14,11 @@ Figures marked ESTIMATE (cold start, seconds per window, cost) are placeholders 
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.scoring.evo2_models import MODELS
 
@@ -61,20 +61,27 @@ ESTIMATED_SECONDS_PER_WINDOW = 0.3
 WINDOWS_PER_VARIANT = 2.0
 
 _REVISION_RE = re.compile(r"^[0-9a-f]{40}$")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 ENV_PREFIX = "EVO2_DEPLOY_"
+DEFAULT_DEPLOY_MODEL = "evo2_7b"
 
 
-@dataclass(frozen=True)
-class Deployment:
+class Deployment(BaseSettings):
+    """Defaults, overridden by ``EVO2_DEPLOY_<FIELD>`` environment variables (pydantic-settings:
+    booleans as 1/0, true/false, yes/no, on/off; ``CORS_ORIGINS`` comma-separated).
+
+    Choosing another ``MODEL`` drops the evo2_7b pin: give its ``MODEL_REVISION`` (and optionally
+    ``CHECKPOINT_MD5``) as well.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
     # --- names ---------------------------------------------------------------------------------------
     app_name: str = "evo2-variant-service"
     #: Label of the web endpoint: https://<workspace>--<label>.modal.run
     web_label: str = "evo2-variant-service"
 
     # --- model and weights ---------------------------------------------------------------------------
-    model: str = "evo2_7b"
+    model: str = DEFAULT_DEPLOY_MODEL
     #: Commit of the checkpoint repository; empty means "not pinned" (downloads refuse unless allowed).
     model_revision: str = PINNED_REVISIONS["evo2_7b"]
     #: Expected MD5 of the checkpoint file; empty skips the check.
@@ -114,7 +121,7 @@ class Deployment:
     require_api_key: bool = True
     #: Modal's proxy auth (Modal-Key / Modal-Secret headers, checked before any container starts).
     requires_proxy_auth: bool = False
-    cors_origins: tuple[str, ...] = ()
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     #: Optional Modal secret with HF_TOKEN for download_weights (the Evo 2 repositories are public).
     hf_token_secret: str = ""
 
@@ -125,25 +132,42 @@ class Deployment:
     bulk_chunk_rows: int = 200
 
     # --- image pins (not overridable from the environment) ---------------------------------------------
-    python_version: str = "3.12"
-    torch_version: str = "2.7.1"
-    torch_index_url: str = "https://download.pytorch.org/whl/cu128"
-    flash_attn_wheel_url: str = (
+    python_version: ClassVar[str] = "3.12"
+    torch_version: ClassVar[str] = "2.7.1"
+    torch_index_url: ClassVar[str] = "https://download.pytorch.org/whl/cu128"
+    flash_attn_wheel_url: ClassVar[str] = (
         "https://github.com/Dao-AILab/flash-attention/releases/download/v2.8.3/"
         "flash_attn-2.8.3+cu12torch2.7cxx11abiTRUE-cp312-cp312-linux_x86_64.whl"
     )
-    evo2_requirement: str = "evo2==0.6.0"
-    vtx_requirement: str = "vtx==1.1.0"
-    hf_hub_requirement: str = "huggingface_hub==2.4.0"
-    service_requirements: tuple[str, ...] = SERVICE_REQUIREMENTS
+    evo2_requirement: ClassVar[str] = "evo2==0.6.0"
+    vtx_requirement: ClassVar[str] = "vtx==1.1.0"
+    hf_hub_requirement: ClassVar[str] = "huggingface_hub==2.4.0"
+    service_requirements: ClassVar[tuple[str, ...]] = SERVICE_REQUIREMENTS
     #: Non-Python-file package data the image must carry (``add_local_python_source`` keeps .py only).
-    package_data_dir: str = "service/data"
+    package_data_dir: ClassVar[str] = "service/data"
 
     # ------------------------------------------------------------------------------------------------
 
-    def __post_init__(self) -> None:
-        if self.snapshot not in ("off", "memory", "gpu"):
-            raise ValueError(f"snapshot must be off, memory or gpu, not {self.snapshot!r}")
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pin_of_the_model(cls, data: Any) -> Any:
+        """Another model than the default takes its own pin (or none), never evo2_7b's."""
+        if isinstance(data, dict):
+            model = data.get("model", DEFAULT_DEPLOY_MODEL)
+            if model != DEFAULT_DEPLOY_MODEL:
+                data.setdefault("model_revision", PINNED_REVISIONS.get(model, ""))
+                data.setdefault("checkpoint_md5", CHECKPOINT_MD5.get(model, ""))
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Deployment:
         if not 2 <= self.scaledown_window_s <= 3600:
             raise ValueError("scaledown_window_s must be within 2..3600 (Modal's range)")
         if self.min_containers < 0 or self.max_containers < max(1, self.min_containers):
@@ -156,31 +180,12 @@ class Deployment:
             raise ValueError(
                 f"cannot deploy {self.model!r}: the image has no Transformer Engine; deployable: {deployable}"
             )
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Deployment:
-        """Defaults, overridden by ``EVO2_DEPLOY_<FIELD>`` variables for the fields in ``ENV_FIELDS``.
-
-        Choosing another ``MODEL`` drops the evo2_7b pin: give its ``MODEL_REVISION`` (and optionally
-        ``CHECKPOINT_MD5``) as well.
-        """
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        kinds = {f.name: f.default for f in dataclasses.fields(cls)}
-        for name in ENV_FIELDS:
-            raw = env.get(ENV_PREFIX + name.upper())
-            if raw is not None:
-                values[name] = _parse(name, raw, kinds[name])
-        model = values.get("model", cls.model)
-        if model != cls.model:
-            values.setdefault("model_revision", PINNED_REVISIONS.get(model, ""))
-            values.setdefault("checkpoint_md5", CHECKPOINT_MD5.get(model, ""))
-        return cls(**values)
+        return self
 
     def runtime_env(self) -> dict[str, str]:
         """``EVO2_DEPLOY_*`` variables that rebuild this deployment inside a container."""
         out = {}
-        for name in ENV_FIELDS:
+        for name in type(self).model_fields:
             value = getattr(self, name)
             if isinstance(value, bool):
                 text = "1" if value else "0"
@@ -256,50 +261,8 @@ class Deployment:
         return (compute_s + overhead_s) / 3600 * price * self.gpu_count
 
 
-#: Fields an ``EVO2_DEPLOY_<FIELD>`` variable may override.
-ENV_FIELDS: tuple[str, ...] = (
-    "app_name",
-    "web_label",
-    "model",
-    "model_revision",
-    "checkpoint_md5",
-    "volume_name",
-    "max_batch_tokens",
-    "use_kernels",
-    "gpu",
-    "timeout_s",
-    "startup_timeout_s",
-    "scaledown_window_s",
-    "max_containers",
-    "min_containers",
-    "max_concurrent_inputs",
-    "memory_mib",
-    "snapshot",
-    "api_keys_secret",
-    "require_api_key",
-    "requires_proxy_auth",
-    "cors_origins",
-    "hf_token_secret",
-    "bulk_chunk_rows",
-)
-
-
-def _parse(name: str, raw: str, default: Any) -> Any:
-    text = raw.strip()
-    if isinstance(default, bool):
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a boolean (1/0, true/false), not {raw!r}")
-    if isinstance(default, int):
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be an integer, not {raw!r}") from None
-    if isinstance(default, tuple):
-        return tuple(item.strip() for item in text.split(",") if item.strip())
-    return text
+#: Fields an ``EVO2_DEPLOY_<FIELD>`` variable may override (every field; the pins are class constants).
+ENV_FIELDS: tuple[str, ...] = tuple(Deployment.model_fields)
 
 
 def requirement_pins(requirements: tuple[str, ...]) -> dict[str, str]:

@@ -197,7 +197,7 @@ def test_download_is_a_cpu_function_on_the_weights_volume(md: Any) -> None:
     assert got["timeout"] == 3600
 
 
-def test_checkpoint_is_pinned_to_a_commit() -> None:
+def test_checkpoint_is_pinned_to_a_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     from service.deployment import Deployment
 
     d = Deployment()
@@ -206,7 +206,8 @@ def test_checkpoint_is_pinned_to_a_commit() -> None:
     assert d.checkpoint_path == f"/weights/arcinstitute/evo2_7b/{d.model_revision}/evo2_7b.pt"
     assert d.image_env["HF_HUB_OFFLINE"] == "1" and d.image_env["HF_HOME"].startswith(d.weights_mount)
     # Another model drops the evo2_7b pin instead of silently reusing it.
-    other = Deployment.from_env({"EVO2_DEPLOY_MODEL": "evo2_7b_base"})
+    monkeypatch.setenv("EVO2_DEPLOY_MODEL", "evo2_7b_base")
+    other = Deployment()
     assert other.checkpoint_repo == "arcinstitute/evo2_7b_base" and not other.is_pinned
     assert "unpinned" in other.checkpoint_dir
 
@@ -244,8 +245,14 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
-def test_environment_overrides_and_their_round_trip() -> None:
+def test_environment_overrides_and_their_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
     from service.deployment import Deployment
+
+    def from_env(env: dict[str, str]) -> Deployment:
+        with monkeypatch.context() as patch:
+            for key, value in env.items():
+                patch.setenv(key, value)
+            return Deployment()
 
     env = {
         "EVO2_DEPLOY_GPU": "H100!",
@@ -254,15 +261,19 @@ def test_environment_overrides_and_their_round_trip() -> None:
         "EVO2_DEPLOY_CORS_ORIGINS": "https://a.example, https://b.example",
         "EVO2_DEPLOY_SNAPSHOT": "memory",
     }
-    d = Deployment.from_env(env)
+    d = from_env(env)
     assert (d.gpu, d.max_containers, d.requires_proxy_auth) == ("H100!", 2, True)
     assert d.cors_origins == ("https://a.example", "https://b.example")
-    assert Deployment.from_env(d.runtime_env()) == d
+    assert from_env(d.runtime_env()) == d
     assert d.gpu_usd_per_hour == 3.95
     with pytest.raises(ValueError, match="integer"):
-        Deployment.from_env({"EVO2_DEPLOY_MAX_CONTAINERS": "many"})
+        from_env({"EVO2_DEPLOY_MAX_CONTAINERS": "many"})
     with pytest.raises(ValueError, match="min_containers"):
-        Deployment.from_env({"EVO2_DEPLOY_MAX_CONTAINERS": "0"})
+        from_env({"EVO2_DEPLOY_MAX_CONTAINERS": "0"})
+    with pytest.raises(ValueError, match="boolean"):
+        from_env({"EVO2_DEPLOY_REQUIRE_API_KEY": "maybe"})
+    with pytest.raises(ValueError, match="snapshot"):
+        from_env({"EVO2_DEPLOY_SNAPSHOT": "sometimes"})
     with pytest.raises(ValueError, match="Transformer Engine"):
         Deployment(model="evo2_40b")
 
