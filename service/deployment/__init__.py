@@ -14,7 +14,6 @@ from service.deployment.settings import (
     SERVICE_REQUIREMENTS,
     WINDOWS_PER_VARIANT,
     Deployment,
-    normalise_name,
     requirement_pins,
 )
 
@@ -29,6 +28,5 @@ __all__ = [
     "SERVICE_REQUIREMENTS",
     "WINDOWS_PER_VARIANT",
     "Deployment",
-    "normalise_name",
     "requirement_pins",
 ]

@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -47,6 +50,7 @@ SERVICE_REQUIREMENTS: tuple[str, ...] = (
     "prometheus-client==0.26.0",
     "tqdm==4.70.1",
     "cachetools==8.0.2",
+    "packaging==26.4",
 )
 
 #: Modal list prices seen for the GPUs this service fits on (USD per GPU-hour; check modal.com/pricing).
@@ -265,17 +269,16 @@ class Deployment(BaseSettings):
 ENV_FIELDS: tuple[str, ...] = tuple(Deployment.model_fields)
 
 
-def requirement_pins(requirements: tuple[str, ...]) -> dict[str, str]:
-    """``("fastapi==0.1", ...)`` → ``{"fastapi": "0.1"}`` with normalised names."""
+def requirement_pins(requirements: tuple[str, ...]) -> dict[str, Version]:
+    """``("fastapi==0.1", ...)`` → ``{"fastapi": Version("0.1")}``, names canonicalised (PEP 503).
+
+    Raises ``ValueError`` for a requirement that is not pinned to one exact version.
+    """
     pins = {}
-    for requirement in requirements:
-        name, sep, version = requirement.partition("==")
-        if not sep:
-            raise ValueError(f"{requirement!r} is not pinned with ==")
-        pins[normalise_name(name)] = version.strip()
+    for text in requirements:
+        requirement = Requirement(text)
+        specifiers = list(requirement.specifier)
+        if len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
+            raise ValueError(f"{text!r} is not pinned to one version with ==")
+        pins[canonicalize_name(requirement.name)] = Version(specifiers[0].version)
     return pins
-
-
-def normalise_name(name: str) -> str:
-    """PEP 503 name normalisation."""
-    return re.sub(r"[-_.]+", "-", name.strip()).lower()
