@@ -274,7 +274,7 @@ def requirement_pins(requirements: tuple[str, ...]) -> dict[str, Version]:
 
     Raises ``ValueError`` for a requirement that is not pinned to one exact version.
     """
-    pins = {}
+    pins: dict[str, Version] = {}
     for text in requirements:
         requirement = Requirement(text)
         specifiers = list(requirement.specifier)
