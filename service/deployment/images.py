@@ -12,6 +12,10 @@ container, where ``/root`` is the working directory and on ``sys.path``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from service.deployment.settings import Deployment
 
@@ -54,6 +58,35 @@ class ImageSpec:
         return tuple(p for step in self.pip_steps for p in step.packages)
 
 
+#: What ``modal_deploy`` itself imports at module level (``service.deployment``), in every image.
+DEPLOY_PACKAGES = ("pydantic", "pydantic-settings", "packaging")
+
+
+def pinned(names: tuple[str, ...], requirements: tuple[str, ...]) -> tuple[str, ...]:
+    """The pins of ``names`` picked from ``requirements`` (so every image agrees on versions)."""
+    by_name = {canonicalize_name(Requirement(r).name): r for r in requirements}
+    return tuple(by_name[canonicalize_name(n)] for n in names)
+
+
+def _project(deploy: Deployment) -> dict[str, Any]:
+    """The project's code and package data (k-mer table, calibration, BRCA1 slices, chrom sizes)."""
+    return {
+        "python_sources": ("service",),
+        "local_dirs": (LocalPath(deploy.package_data_dir, f"{CONTAINER_ROOT}/{deploy.package_data_dir}"),),
+    }
+
+
+def web_image_spec(deploy: Deployment) -> ImageSpec:
+    """The CPU web tier and bulk workers: the service and its dependencies, no torch."""
+    return ImageSpec(
+        name="web",
+        python_version=deploy.python_version,
+        pip_steps=(PipStep(deploy.service_requirements),),
+        env=(("PYTHONUNBUFFERED", "1"),),
+        **_project(deploy),
+    )
+
+
 def gpu_image_spec(deploy: Deployment) -> ImageSpec:
     """The GPU image: nothing to compile. torch's CUDA 12 wheels, flash-attn's prebuilt wheel for exactly
     that torch / CUDA 12 / CPython 3.12 / C++11-ABI, then evo2 and vtx, then the service's own
@@ -68,15 +101,42 @@ def gpu_image_spec(deploy: Deployment) -> ImageSpec:
             PipStep((deploy.evo2_requirement, deploy.vtx_requirement, *deploy.service_requirements)),
         ),
         env=tuple(deploy.image_env.items()),
-        python_sources=("service",),
-        local_dirs=(LocalPath(deploy.package_data_dir, f"{CONTAINER_ROOT}/{deploy.package_data_dir}"),),
+        **_project(deploy),
     )
+
+
+def bench_image_spec(deploy: Deployment) -> ImageSpec:
+    """The GPU image plus the benchmark script (``modal run modal_deploy.py::gpu_benchmark``)."""
+    gpu = gpu_image_spec(deploy)
+    script = LocalPath("bench/gpu_evo2_7b.py", f"{CONTAINER_ROOT}/bench/gpu_evo2_7b.py")
+    return ImageSpec(**{**gpu.__dict__, "name": "bench", "local_files": (script,)})
 
 
 def download_image_spec(deploy: Deployment) -> ImageSpec:
-    """The download image needs only the hub client (and may reach the hub)."""
+    """download_weights: the hub client and what the deploy file imports (it may reach the hub)."""
     return ImageSpec(
         name="download",
         python_version=deploy.python_version,
-        pip_steps=(PipStep((deploy.hf_hub_requirement,)),),
+        pip_steps=(
+            PipStep((*pinned(DEPLOY_PACKAGES, deploy.service_requirements), deploy.hf_hub_requirement)),
+        ),
+        env=(("HF_HUB_DISABLE_TELEMETRY", "1"), ("PYTHONUNBUFFERED", "1")),
+        **_project(deploy),
     )
+
+
+def genome_image_spec(deploy: Deployment) -> ImageSpec:
+    """download_genome: the service (chromosome sizes, the FASTA reader that checks the result) and pysam."""
+    return ImageSpec(
+        name="genome",
+        python_version=deploy.python_version,
+        pip_steps=(PipStep((*deploy.service_requirements, deploy.pysam_requirement)),),
+        env=(("PYTHONUNBUFFERED", "1"),),
+        **_project(deploy),
+    )
+
+
+def image_specs(deploy: Deployment) -> dict[str, ImageSpec]:
+    """Every image of the deployment, by name."""
+    builders = (web_image_spec, gpu_image_spec, bench_image_spec, download_image_spec, genome_image_spec)
+    return {spec.name: spec for spec in (build(deploy) for build in builders)}

@@ -8,8 +8,9 @@ deliberately.
 The deploying shell's values travel into the containers (:meth:`Deployment.runtime_env`), so the module
 evaluates the same way on both sides.
 
-Figures marked ESTIMATE (cold start, seconds per window, cost) are placeholders until
-``bench/gpu_evo2_7b.py`` measures them on a GPU.
+Figures (seconds per window, forward-pass size, cold start) come from the GPU benchmark's results
+file when it has run on the GPU type (``service.deployment.figures``), and are labelled ESTIMATE
+otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from packaging.version import Version
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.deployment.figures import BulkPlan, GpuFigures, load_figures, plan_bulk
+from service.deployment.gpus import GpuType, check_gpu, parse_gpu
 from service.scoring.evo2_models import MODELS
 
 SnapshotMode = Literal["off", "memory", "gpu"]
@@ -53,17 +56,6 @@ SERVICE_REQUIREMENTS: tuple[str, ...] = (
     "packaging==26.4",
 )
 
-#: Modal list prices seen for the GPUs this service fits on (USD per GPU-hour; check modal.com/pricing).
-GPU_USD_PER_HOUR: dict[str, float] = {"H100": 3.95, "H200": 4.54, "A100-80GB": 2.50, "L40S": 1.95}
-
-#: ESTIMATE (to be replaced by bench/gpu_evo2_7b.py): seconds for one cold container (imports,
-#: reading ~14 GB from the volume, moving it to the GPU), low and high.
-ESTIMATED_COLD_START_S: tuple[float, float] = (30.0, 90.0)
-#: ESTIMATE: GPU seconds per 8,192-bp window for evo2_7b on an H100 (the FLOP floor is ~0.13 s).
-ESTIMATED_SECONDS_PER_WINDOW = 0.3
-#: Windows scored per SNV: a reference and an alternate window (alleles at one position share the ref).
-WINDOWS_PER_VARIANT = 2.0
-
 _REVISION_RE = re.compile(r"^[0-9a-f]{40}$")
 ENV_PREFIX = "EVO2_DEPLOY_"
 DEFAULT_DEPLOY_MODEL = "evo2_7b"
@@ -87,36 +79,55 @@ class Deployment(BaseSettings):
     # --- model and weights ---------------------------------------------------------------------------
     model: str = DEFAULT_DEPLOY_MODEL
     #: Commit of the checkpoint repository; empty means "not pinned" (downloads refuse unless allowed).
-    model_revision: str = PINNED_REVISIONS["evo2_7b"]
+    model_revision: str = PINNED_REVISIONS[DEFAULT_DEPLOY_MODEL]
     #: Expected MD5 of the checkpoint file; empty skips the check.
-    checkpoint_md5: str = CHECKPOINT_MD5["evo2_7b"]
+    checkpoint_md5: str = CHECKPOINT_MD5[DEFAULT_DEPLOY_MODEL]
     volume_name: str = "evo2-weights"
     weights_mount: str = "/weights"
-    #: Largest forward pass: 4 windows of 8,192 bp. Users report ~30 GB peak for four 6-7 kb sequences
-    #: beside ~15 GB of weights; 8 windows would near an 80 GB H100. ESTIMATE until bench/gpu_evo2_7b.py
-    #: measures memory per batch size (CUDA out-of-memory still splits a batch rather than failing).
-    max_batch_tokens: int = 32_768
+    #: Largest forward pass in tokens: from the GPU benchmark's results for this GPU type when they
+    #: exist (``bench/results/``), else the ESTIMATE of 4 windows of 8,192 bp.
+    max_batch_tokens: int = 0
     use_kernels: bool = False
 
-    # --- GPU class -----------------------------------------------------------------------------------
+    # --- reference genomes ---------------------------------------------------------------------------
+    #: Volume with bgzipped, indexed UCSC FASTAs (``download_genome``); read-only for the web tier.
+    genome_volume_name: str = "evo2-genomes"
+    genome_mount: str = "/genomes"
+    genome_base_url: str = "https://hgdownload.soe.ucsc.edu/goldenPath"
+
+    # --- GPU class: sequences → log-probs ------------------------------------------------------------
+    #: Modal GPU type (``H100!`` pins an H100; plain ``H100`` may be upgraded); ``TYPE:N`` for several.
     gpu: str = "H100"
-    #: Seconds one input (a web request or a bulk chunk) may run.
-    timeout_s: int = 900
-    #: Seconds a cold container may take to start: imports plus reading ~14 GB from the volume.
+    #: Seconds one GPU call (one batch of windows) may run.
+    timeout_s: int = 600
+    #: Seconds a cold container may take to start: imports, reading ~14 GB, the warm-up pass.
     startup_timeout_s: int = 900
     #: Idle seconds before a container stops (an idle H100 bills until then).
     scaledown_window_s: int = 180
     #: The cost cap: at most this many GPU containers at once.
     max_containers: int = 3
     min_containers: int = 0
-    #: Inputs one container accepts at once (/health answers while the model computes; GPU work is
-    #: serialised inside the app by its model queue).
-    max_concurrent_inputs: int = 16
+    #: GPU calls one container holds at once (the model runs one at a time; the second one waits
+    #: inside the container instead of in Modal's queue) ...
+    max_concurrent_inputs: int = 2
+    #: ... and the load per container the autoscaler aims for: a second concurrent call starts
+    #: another container (up to ``max_containers``), so load spreads.
+    target_inputs: int = 1
+    #: Modal retries of a failed GPU call or bulk chunk (a lost container, a preemption).
+    retries: int = 2
     #: Container memory request: loading the checkpoint holds ~14 GB in host memory.
     memory_mib: int = 32_768
-    #: "off"; "memory": CPU memory snapshot of the imported libraries; "gpu": also the loaded model
-    #: (Modal's GPU snapshots are alpha). Snapshots only apply to deployed apps.
+    #: "off"; "memory": CPU memory snapshot of the imported libraries; "gpu": also the loaded, warmed
+    #: model (Modal's GPU snapshots are alpha). Snapshots only apply to deployed apps.
     snapshot: SnapshotMode = "off"
+
+    # --- web tier: the FastAPI app on CPU containers -------------------------------------------------
+    web_max_containers: int = 2
+    #: Requests one web container serves at once, and the load the autoscaler aims for.
+    web_max_inputs: int = 100
+    web_target_inputs: int = 50
+    web_scaledown_window_s: int = 300
+    web_timeout_s: int = 600
 
     # --- access --------------------------------------------------------------------------------------
     #: Modal secret holding the API keys as a JSON list in ``api_keys_env``.
@@ -129,13 +140,17 @@ class Deployment(BaseSettings):
     #: Optional Modal secret with HF_TOKEN for download_weights (the Evo 2 repositories are public).
     hf_token_secret: str = ""
 
-    # --- download ------------------------------------------------------------------------------------
+    # --- downloads -----------------------------------------------------------------------------------
     download_timeout_s: int = 3600
 
     # --- bulk ----------------------------------------------------------------------------------------
-    bulk_chunk_rows: int = 200
+    #: Seconds one bulk chunk may run on its CPU worker ...
+    bulk_timeout_s: int = 1800
+    #: ... and the estimated GPU seconds a chunk is sized to: a quarter of that, so a chunk ends well
+    #: inside the timeout even when its GPU calls queue behind others.
+    bulk_chunk_gpu_s: float = 240.0
 
-    # --- image pins (not overridable from the environment) ---------------------------------------------
+    # --- image pins (class constants: no environment variable changes them) ---------------------------
     python_version: ClassVar[str] = "3.12"
     torch_version: ClassVar[str] = "2.7.1"
     torch_index_url: ClassVar[str] = "https://download.pytorch.org/whl/cu128"
@@ -146,8 +161,10 @@ class Deployment(BaseSettings):
     evo2_requirement: ClassVar[str] = "evo2==0.6.0"
     vtx_requirement: ClassVar[str] = "vtx==1.1.0"
     hf_hub_requirement: ClassVar[str] = "huggingface_hub==2.4.0"
+    #: htslib's bgzip and faidx (download_genome): samtools-compatible .fai and .gzi indexes.
+    pysam_requirement: ClassVar[str] = "pysam==0.24.1"
     service_requirements: ClassVar[tuple[str, ...]] = SERVICE_REQUIREMENTS
-    #: Non-Python-file package data the image must carry (``add_local_python_source`` keeps .py only).
+    #: Non-Python-file package data the images carry (``add_local_python_source`` keeps .py only).
     package_data_dir: ClassVar[str] = "service/data"
 
     # ------------------------------------------------------------------------------------------------
@@ -168,6 +185,8 @@ class Deployment(BaseSettings):
             if model != DEFAULT_DEPLOY_MODEL:
                 data.setdefault("model_revision", PINNED_REVISIONS.get(model, ""))
                 data.setdefault("checkpoint_md5", CHECKPOINT_MD5.get(model, ""))
+            if not data.get("max_batch_tokens"):
+                data["max_batch_tokens"] = load_figures(str(data.get("gpu", "H100"))).max_batch_tokens
         return data
 
     @model_validator(mode="after")
@@ -176,14 +195,21 @@ class Deployment(BaseSettings):
             raise ValueError("scaledown_window_s must be within 2..3600 (Modal's range)")
         if self.min_containers < 0 or self.max_containers < max(1, self.min_containers):
             raise ValueError("need 0 ≤ min_containers ≤ max_containers and max_containers ≥ 1")
-        if self.max_concurrent_inputs < 1 or self.bulk_chunk_rows < 1:
-            raise ValueError("max_concurrent_inputs and bulk_chunk_rows must be ≥ 1")
+        if not 1 <= self.target_inputs <= self.max_concurrent_inputs:
+            raise ValueError("need 1 ≤ target_inputs ≤ max_concurrent_inputs")
+        if not 1 <= self.web_target_inputs <= self.web_max_inputs or self.web_max_containers < 1:
+            raise ValueError("need 1 ≤ web_target_inputs ≤ web_max_inputs and web_max_containers ≥ 1")
+        if not 0 < self.bulk_chunk_gpu_s <= self.bulk_timeout_s / 3:
+            raise ValueError("bulk_chunk_gpu_s must be positive and at most a third of bulk_timeout_s")
+        if self.retries < 0 or self.max_batch_tokens < 2:
+            raise ValueError("retries must be ≥ 0 and max_batch_tokens ≥ 2")
         spec = MODELS.get(self.model)
         if spec is None or spec.requires_transformer_engine:
             deployable = ", ".join(n for n, m in MODELS.items() if not m.requires_transformer_engine)
             raise ValueError(
                 f"cannot deploy {self.model!r}: the image has no Transformer Engine; deployable: {deployable}"
             )
+        check_gpu(self.gpu, min_memory_gib=spec.min_gpu_memory_gib)
         return self
 
     def runtime_env(self) -> dict[str, str]:
@@ -240,29 +266,42 @@ class Deployment(BaseSettings):
         }
 
     @property
-    def gpu_usd_per_hour(self) -> float | None:
-        return GPU_USD_PER_HOUR.get(self.gpu.split(":")[0].rstrip("!"))
+    def gpu_type(self) -> GpuType:
+        return parse_gpu(self.gpu)[0]
 
     @property
     def gpu_count(self) -> int:
-        _, _, count = self.gpu.partition(":")
-        return int(count) if count else 1
+        return parse_gpu(self.gpu)[1]
 
-    def estimated_cost_usd(
-        self,
-        variants: int,
-        *,
-        seconds_per_window: float = ESTIMATED_SECONDS_PER_WINDOW,
-        containers: int = 1,
-    ) -> float | None:
-        """ESTIMATE of the GPU bill for scoring ``variants`` SNVs: compute, plus one cold start and one
-        scale-down window per container. ``None`` for a GPU without a known price."""
-        price = self.gpu_usd_per_hour
-        if price is None:
-            return None
-        compute_s = variants * WINDOWS_PER_VARIANT * seconds_per_window
-        overhead_s = containers * (ESTIMATED_COLD_START_S[1] + self.scaledown_window_s)
-        return (compute_s + overhead_s) / 3600 * price * self.gpu_count
+    @property
+    def gpu_usd_per_hour(self) -> float | None:
+        return self.gpu_type.usd_per_hour
+
+    @property
+    def figures(self) -> GpuFigures:
+        """Seconds per window and cold start for this GPU type (measured or ESTIMATE)."""
+        return load_figures(self.gpu)
+
+    @property
+    def context_length(self) -> int:
+        return MODELS[self.model].context_length
+
+    def genome_path(self, genome: str) -> str:
+        """Where ``download_genome`` puts a genome's bgzipped FASTA on the genome volume."""
+        return f"{self.genome_mount}/{genome}/{genome}.fa.gz"
+
+    def bulk_plan(self, rows: int, *, containers: int | None = None, window: int = 8192) -> BulkPlan:
+        """Chunks, containers, wall time and cost of a bulk run of ``rows`` variants."""
+        return plan_bulk(
+            rows,
+            self.figures,
+            containers=containers or self.max_containers,
+            chunk_gpu_s=self.bulk_chunk_gpu_s,
+            scaledown_window_s=self.scaledown_window_s,
+            usd_per_hour=self.gpu_usd_per_hour,
+            gpus_per_container=self.gpu_count,
+            window=window,
+        )
 
 
 #: Fields an ``EVO2_DEPLOY_<FIELD>`` variable may override (every field; the pins are class constants).

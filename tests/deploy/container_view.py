@@ -226,19 +226,3 @@ def modal_image_contents(image: Any) -> dict[str, Any]:
 def _closure(function: Any) -> dict[str, Any]:
     names = function.__code__.co_freevars
     return {n: c.cell_contents for n, c in zip(names, function.__closure__ or (), strict=True)}
-
-
-def function_image(obj: Any) -> Any:
-    """The ``_Image`` a Modal function or class runs in (modal 1.6.4: its ``_spec_``)."""
-    from modal._utils.async_utils import synchronizer
-
-    inner = synchronizer._translate_in(obj)
-    if hasattr(inner, "_get_class_service_function"):
-        inner = inner._get_class_service_function()
-    return inner._spec_.image
-
-
-def same_image(a: Any, b: Any) -> bool:
-    from modal._utils.async_utils import synchronizer
-
-    return synchronizer._translate_in(a) is synchronizer._translate_in(b)
