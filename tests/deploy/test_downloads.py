@@ -66,7 +66,7 @@ def test_fetch_checkpoint_downloads_the_pin_and_checks_md5(md: Any, tmp_path: Pa
 
 def test_a_wrong_md5_removes_the_file(md: Any, tmp_path: Path) -> None:
     deploy, commits = deployment(tmp_path), []
-    with pytest.raises(ValueError, match="MD5 .* the file was removed"):
+    with pytest.raises(ValueError, match=r"MD5 .* the file was removed"):
         md.fetch_checkpoint(deploy, FakeHub(b"corrupt"), lambda: commits.append(1))
     assert not Path(deploy.checkpoint_path).exists() and commits == [1]
 
@@ -84,7 +84,7 @@ def test_download_weights_refuses_an_unpinned_revision_locally(
     md: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(md, "DEPLOY", deployment(tmp_path, model_revision="main"))
-    with pytest.raises(SystemExit, match="^error: model_revision 'main' is not a 40-hex commit"):
+    with pytest.raises(SystemExit, match=r"^error: model_revision 'main' is not a 40-hex commit"):
         md.download_weights.info.raw_f()
 
 
@@ -175,7 +175,7 @@ def test_install_genome_refuses_what_does_not_check_out(
 
 
 def test_download_genome_refuses_an_unknown_genome(md: Any) -> None:
-    with pytest.raises(SystemExit, match="^error: unknown genome 'hg37'"):
+    with pytest.raises(SystemExit, match=r"^error: unknown genome 'hg37'"):
         md.download_genome.info.raw_f(genome="hg37")
 
 
@@ -231,5 +231,5 @@ def test_smoke_records_then_compares(md: Any, live_web: Any, tmp_path: Path) -> 
 
 def test_smoke_entrypoint_needs_a_key(md: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EVO2_API_KEY", raising=False)
-    with pytest.raises(SystemExit, match="^error: set EVO2_API_KEY"):
+    with pytest.raises(SystemExit, match=r"^error: set EVO2_API_KEY"):
         md.smoke.info.raw_f(url="http://127.0.0.1:9")
