@@ -522,7 +522,7 @@ def run_gpu_benchmark(argv: list[str]) -> dict[str, Any]:
     sys.path.insert(0, str(Path("/root/bench")))
     import gpu_evo2_7b
 
-    return gpu_evo2_7b.main([*argv, "--modal-gpu", DEPLOY.gpu])  # type: ignore[no-any-return]
+    return gpu_evo2_7b.main(["--model", DEPLOY.model, "--modal-gpu", DEPLOY.gpu, *argv])  # type: ignore[no-any-return]
 
 
 @app.local_entrypoint()

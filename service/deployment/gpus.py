@@ -21,22 +21,25 @@ class GpuType:
     compute_capability: tuple[int, int]
     memory_gib: float
     usd_per_hour: float | None = None
+    #: Dense (no sparsity) bfloat16 tensor-core peak, TFLOP/s, from NVIDIA's datasheets: the MFU
+    #: denominator of bench/gpu_evo2_7b.py.
+    bf16_dense_tflops: float | None = None
 
 
 GPU_TYPES: dict[str, GpuType] = {
     gpu.name: gpu
     for gpu in (
-        GpuType("T4", (7, 5), 15),
-        GpuType("L4", (8, 9), 22),
-        GpuType("A10", (8, 6), 22),
-        GpuType("A10G", (8, 6), 22),
-        GpuType("L40S", (8, 9), 44, 1.95),
-        GpuType("A100", (8, 0), 39),
-        GpuType("A100-40GB", (8, 0), 39),
-        GpuType("A100-80GB", (8, 0), 79, 2.50),
-        GpuType("H100", (9, 0), 79, 3.95),
-        GpuType("H200", (9, 0), 139, 4.54),
-        GpuType("B200", (10, 0), 178),
+        GpuType("T4", (7, 5), 15, bf16_dense_tflops=None),
+        GpuType("L4", (8, 9), 22, bf16_dense_tflops=121),
+        GpuType("A10", (8, 6), 22, bf16_dense_tflops=125),
+        GpuType("A10G", (8, 6), 22, bf16_dense_tflops=70),
+        GpuType("L40S", (8, 9), 44, 1.95, bf16_dense_tflops=362),
+        GpuType("A100", (8, 0), 39, bf16_dense_tflops=312),
+        GpuType("A100-40GB", (8, 0), 39, bf16_dense_tflops=312),
+        GpuType("A100-80GB", (8, 0), 79, 2.50, bf16_dense_tflops=312),
+        GpuType("H100", (9, 0), 79, 3.95, bf16_dense_tflops=989),
+        GpuType("H200", (9, 0), 139, 4.54, bf16_dense_tflops=989),
+        GpuType("B200", (10, 0), 178, bf16_dense_tflops=2250),
     )
 }
 
