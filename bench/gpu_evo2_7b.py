@@ -383,7 +383,8 @@ def print_report(result: dict[str, Any]) -> None:
         cold = config["cold_start"]
         print(
             f"kernels={config['kernels']} params={config['params']:,} cold start: "
-            f"import {cold['import_s']:.1f} s, build {cold['build_s']:.1f} s, first forward {cold['first_forward_s']:.2f} s"
+            f"import {cold['import_s']:.1f} s, build {cold['build_s']:.1f} s, "
+            f"first forward {cold['first_forward_s']:.2f} s"
         )
         print(
             f"{'batch':>5} {'s/window':>9} {'range':>17} {'MFU':>6} {'alloc':>6} {'resv':>6} {'free':>6} GiB"
