@@ -68,3 +68,26 @@ def test_the_deployed_config_is_built(bench: Any) -> None:
     path = Path(next(iter(spec.submodule_search_locations))) / bench.MODELS[args.model].config
     assert args.model == "evo2_7b" and path.name == "evo2-7b-1m.yml"
     assert yaml.safe_load(path.read_text())["inner_mlp_size"] == 11264
+
+
+def test_modal_entrypoint_writes_the_results_file_the_deployment_reads(
+    bench: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``modal run modal_deploy.py::gpu_benchmark``: the GPU run (here the tiny CPU one) comes back
+    as JSON and lands where ``load_figures`` looks."""
+    import modal_deploy as md
+    from service.deployment.figures import load_figures, results_path
+
+    calls: list[list[str]] = []
+
+    class Remote:
+        @staticmethod
+        def remote(argv: list[str]) -> Any:
+            calls.append(argv)
+            return bench.main(["--device", "cpu", "--tiny", "--batch-sizes", "1", "--window", "128", *argv])
+
+    monkeypatch.setattr(md, "run_gpu_benchmark", Remote)
+    out = results_path("H100", tmp_path)
+    md.gpu_benchmark.info.raw_f(args="--repeats 2 --variants 1", out=str(out))
+    assert calls == [["--repeats", "2", "--variants", "1"]]
+    assert load_figures("H100", tmp_path).max_batch_tokens == 128
