@@ -11,17 +11,14 @@ from typing import Any
 import pytest
 
 from tests.support.evo2_cpu import build_tiny_model
+from tests.support.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def bench() -> Any:
-    spec = importlib.util.spec_from_file_location("gpu_evo2_7b", ROOT / "bench" / "gpu_evo2_7b.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "bench" / "gpu_evo2_7b.py")
 
 
 def test_tiny_run_records_every_figure_and_feeds_the_deployment(
