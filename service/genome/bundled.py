@@ -79,6 +79,11 @@ def _packaged() -> tuple[tuple[Slice, ...], dict[str, dict[str, int]]]:
     return tuple(load_slices(directory)), load_chrom_sizes(directory / "chrom_sizes.tsv")
 
 
+def packaged_data() -> tuple[tuple[Slice, ...], dict[str, dict[str, int]]]:
+    """The shipped slices and the chromosome sizes of hg38 and hg19 (read once)."""
+    return _packaged()
+
+
 class BundledGenome:
     """Serves the packaged slices (read on first use) and the hg38/hg19 chromosome sizes."""
 

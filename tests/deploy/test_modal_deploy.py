@@ -1,10 +1,12 @@
 """The Modal deployment, offline: no token, no network, no GPU.
 
 * ``modal_deploy`` imports without torch, evo2 or vortex and without touching the network.
-* The decorators carry the values ``service/deployment.py`` names (read back from the Modal objects).
-* The Modal-served app is the real app: with the tiny CPU Evo 2 model patched in, ``/variant-delta``
-  answers through ``Evo2Service().web.local()``, behind the API key.
-* The bulk entrypoint and the ``score_chunk`` method run the real bulk code in-process.
+* The decorators receive ``OPTIONS`` (``service/deployment/containers.py``): tests assert on that plain
+  data, never on Modal's private attributes.
+* The web tier is the real app over a remote scorer; ``Evo2Model().log_probs.local`` stands in for the
+  GPU call and counts calls: refusals, /health, /docs, /info and validation errors make none.
+* The bulk entrypoint, the BRCA1 entrypoint and the download bodies run the real code in-process,
+  against fakes for the hub and the UCSC download server.
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ import json
 import math
 import os
 import re
-import socket
 import subprocess
 import sys
 import textwrap
 import tomllib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,67 +30,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "test-key-0123456789"
-
-
-class NetworkBlocked(AssertionError):
-    pass
+LOCAL = pytest.mark.filterwarnings("ignore:.*executing locally.*:UserWarning")
 
 
 @pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any DNS lookup or outgoing connection fails the test."""
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise NetworkBlocked(f"network access attempted: {args!r}")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-
-
-@pytest.fixture
-def md(no_network: None) -> Any:
+def md() -> Any:
     import modal_deploy
 
     return modal_deploy
-
-
-def modal_options(obj: Any) -> dict[str, Any]:
-    """What a Modal class or function was declared with, read back from modal 1.6.4's objects.
-
-    Private paths (the only place they are used): ``_spec_`` holds GPU, volumes and secrets; the
-    rest lives in the closure of the function's loader. Update this helper when upgrading Modal.
-    """
-    from modal._utils.async_utils import synchronizer
-
-    function = obj._get_class_service_function() if hasattr(obj, "_get_class_service_function") else obj
-    spec = function._spec_
-    loader = synchronizer._translate_in(function)._load
-    cells = dict(zip(loader.__code__.co_freevars, (c.cell_contents for c in loader.__closure__), strict=True))
-    autoscaler = cells["autoscaler_settings"]
-    webhooks = {
-        name: method.webhook_config
-        for name, method in (cells.get("method_definitions") or {}).items()
-        if method.webhook_config.type
-    }
-    return {
-        "gpu": spec.gpus,
-        "volumes": {path: volume.name for path, volume in spec.volumes.items()},
-        "secrets": [secret.name for secret in spec.secrets if secret.name],
-        "timeout": cells["timeout"],
-        "startup_timeout": cells["startup_timeout"],
-        "memory": cells["memory"],
-        "scaledown_window": autoscaler.scaledown_window,
-        "max_containers": autoscaler.max_containers,
-        "min_containers": autoscaler.min_containers,
-        "max_concurrent_inputs": cells["max_concurrent_inputs"],
-        "enable_memory_snapshot": cells["enable_memory_snapshot"],
-        "experimental_options": cells["experimental_options"],
-        "proxy_auth": {name: config.requires_proxy_auth for name, config in webhooks.items()},
-        "labels": {name: config.requested_suffix for name, config in webhooks.items()},
-        "methods": sorted(obj._get_method_names()) if hasattr(obj, "_get_method_names") else [],
-    }
 
 
 # ------------------------------------------------------------------------------------------ import
@@ -115,67 +63,124 @@ _BLOCKED_IMPORT = textwrap.dedent(
     socket.socket.connect = refuse
     socket.create_connection = refuse
 
-    import modal_deploy
+    import modal_deploy as md
 
-    options = {
-        "gpu": modal_deploy.DEPLOY.gpu,
-        "max_containers": modal_deploy.DEPLOY.max_containers,
-        "methods": sorted(modal_deploy.Evo2Service._get_method_names()),
+    print(json.dumps({
+        "gpu": md.OPTIONS["Evo2Model"]["gpu"],
+        "max_containers": md.OPTIONS["Evo2Model"]["max_containers"],
+        "methods": sorted(md.Evo2Model._get_method_names()),
         "heavy": sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED),
-    }
-    print(json.dumps(options))
+    }))
     """
 )
 
 
-def test_imports_without_torch_evo2_or_network() -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "EVO2_DEPLOY_GPU": "A100-80GB",
-        "EVO2_DEPLOY_MAX_CONTAINERS": "5",
-        "MODAL_TOKEN_ID": "",
-        "MODAL_TOKEN_SECRET": "",
-    }
-    done = subprocess.run(
+def _import_deploy(**env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), "MODAL_TOKEN_ID": "", "MODAL_TOKEN_SECRET": "", **env}
+    return subprocess.run(
         [sys.executable, "-W", "error", "-c", _BLOCKED_IMPORT],
         cwd=ROOT,
-        env=env,
+        env=environ,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_imports_without_torch_evo2_or_network() -> None:
+    done = _import_deploy(EVO2_DEPLOY_GPU="A100-80GB", EVO2_DEPLOY_MAX_CONTAINERS="5")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["heavy"] == []
-    assert result["methods"] == ["describe", "log_probs", "score_chunk", "web"]
-    # Environment overrides reach the deployment the decorators read.
+    assert result["methods"] == ["log_probs"]  # the GPU class does nothing else
+    # Environment overrides reach the options the decorators receive.
     assert (result["gpu"], result["max_containers"]) == ("A100-80GB", 5)
 
 
-# ---------------------------------------------------------------------------------------- settings
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EVO2_DEPLOY_GPU": "T4"}, "flash-attn 2 and bfloat16 need 8.0"),
+        ({"EVO2_DEPLOY_GPU": "H1000"}, "unknown GPU type"),
+        ({"EVO2_DEPLOY_MAX_CONTAINERS": "many"}, "max_containers: Input should be a valid integer"),
+    ],
+)
+def test_a_bad_setting_stops_with_one_line_not_a_traceback(env: dict[str, str], message: str) -> None:
+    done = _import_deploy(**env)
+    assert done.returncode == 1
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: bad EVO2_DEPLOY_* setting")
 
 
-def test_gpu_class_declares_the_deployment_settings(md: Any) -> None:
+# -------------------------------------------------------------------------------- options (plain data)
+
+
+def test_gpu_class_only_reads_weights_and_spreads_load(md: Any) -> None:
+    d, got = md.DEPLOY, md.OPTIONS["Evo2Model"]
+    assert got["image"] == "gpu" and got["gpu"] == d.gpu
+    assert got["volumes"] == {d.weights_mount: {"name": d.volume_name, "read_only": True}}
+    assert got["secrets"] == {}  # it never sees a request, so it needs no API keys
+    assert d.genome_mount not in got["volumes"]  # and never reads genome data
+    assert got["concurrency"] == {"max_inputs": 2, "target_inputs": 1}
+    assert (got["max_containers"], got["min_containers"], got["retries"]) == (3, 0, 2)
+    assert (got["timeout"], got["startup_timeout"], got["scaledown_window"]) == (600, 900, 180)
+    assert got["enable_memory_snapshot"] is False and got["experimental_options"] is None
+    assert got["env"] == d.runtime_env()
+
+
+def test_web_tier_is_cpu_only_behind_the_key(md: Any) -> None:
+    d, got = md.DEPLOY, md.OPTIONS["web"]
+    assert "gpu" not in got and got["image"] == "web"
+    assert got["secrets"] == {d.api_keys_secret: [d.api_keys_env]}
+    assert got["volumes"] == {d.genome_mount: {"name": d.genome_volume_name, "read_only": True}}
+    assert got["asgi"] == {"label": d.web_label, "requires_proxy_auth": False}
+    assert got["concurrency"] == {"max_inputs": 100, "target_inputs": 50}
+
+
+def test_bulk_workers_match_gpu_containers_and_retry(md: Any) -> None:
+    d, got = md.DEPLOY, md.OPTIONS["BulkWorker"]
+    assert "gpu" not in got and got["max_containers"] == d.max_containers and got["retries"] == d.retries
+    assert got["timeout"] == d.bulk_timeout_s >= 3 * d.bulk_chunk_gpu_s
+
+
+def test_downloads_are_cpu_functions_writing_their_volumes(md: Any) -> None:
     d = md.DEPLOY
-    got = modal_options(md.Evo2Service)
-    assert got == {
-        "gpu": d.gpu,
-        "volumes": {d.weights_mount: d.volume_name},
-        "secrets": [d.api_keys_secret],
-        "timeout": d.timeout_s,
-        "startup_timeout": d.startup_timeout_s,
-        "memory": d.memory_mib,
-        "scaledown_window": d.scaledown_window_s,
-        "max_containers": d.max_containers,
-        "min_containers": d.min_containers,
-        "max_concurrent_inputs": d.max_concurrent_inputs,
-        "enable_memory_snapshot": d.snapshot != "off",
-        "experimental_options": {"enable_gpu_snapshot": True} if d.snapshot == "gpu" else {},
-        "proxy_auth": {"web": d.requires_proxy_auth},
-        "labels": {"web": d.web_label},
-        "methods": ["describe", "log_probs", "score_chunk", "web"],
+    assert md.OPTIONS["fetch_weights"]["volumes"] == {
+        d.weights_mount: {"name": d.volume_name, "read_only": False}
     }
+    assert md.OPTIONS["fetch_genome"]["volumes"] == {
+        d.genome_mount: {"name": d.genome_volume_name, "read_only": False}
+    }
+    assert "gpu" not in md.OPTIONS["fetch_weights"] and "gpu" not in md.OPTIONS["fetch_genome"]
+    assert md.OPTIONS["run_gpu_benchmark"]["gpu"] == d.gpu
+
+
+def test_snapshot_and_proxy_settings_reach_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.deployment import Deployment
+    from service.deployment.containers import container_options
+
+    monkeypatch.setenv("EVO2_DEPLOY_SNAPSHOT", "gpu")
+    monkeypatch.setenv("EVO2_DEPLOY_REQUIRES_PROXY_AUTH", "1")
+    monkeypatch.setenv("EVO2_DEPLOY_REQUIRE_API_KEY", "0")
+    options = container_options(Deployment())
+    assert options["Evo2Model"]["enable_memory_snapshot"] is True
+    assert options["Evo2Model"]["experimental_options"] == {"enable_gpu_snapshot": True}
+    assert options["web"]["asgi"]["requires_proxy_auth"] is True and options["web"]["secrets"] == {}
+
+
+def test_modal_kwargs_only_swap_names_for_modal_objects(md: Any) -> None:
+    import modal
+
+    kwargs = md.modal_kwargs("Evo2Model")
+    assert kwargs["image"] is md.IMAGES["gpu"]
+    assert all(isinstance(v, modal.Volume) for v in kwargs["volumes"].values())
+    plain = {k: v for k, v in md.OPTIONS["Evo2Model"].items() if k not in ("image", "volumes", "secrets")}
+    assert {k: kwargs[k] for k in plain if k != "concurrency" and plain[k] is not None} == {
+        k: v for k, v in plain.items() if k != "concurrency" and v is not None
+    }
+
+
+# ---------------------------------------------------------------------------------------- settings
 
 
 def test_defaults_are_the_documented_ones() -> None:
@@ -188,16 +193,11 @@ def test_defaults_are_the_documented_ones() -> None:
     # A cold start reads ~14 GB from the volume: it gets far longer than Modal's 300 s default.
     assert d.startup_timeout_s >= 600 and d.timeout_s >= 600
     assert d.volume_name == "evo2-weights" and d.api_keys_secret == "evo2-service-keys"
+    # No benchmark results are committed yet: the forward-pass size is the labelled ESTIMATE.
+    assert d.figures.label == "ESTIMATE" and d.max_batch_tokens == 32_768
 
 
-def test_download_is_a_cpu_function_on_the_weights_volume(md: Any) -> None:
-    got = modal_options(md.download_weights)
-    assert got["gpu"] is None
-    assert got["volumes"] == {md.DEPLOY.weights_mount: md.DEPLOY.volume_name}
-    assert got["timeout"] == 3600
-
-
-def test_checkpoint_is_pinned_to_a_commit() -> None:
+def test_checkpoint_is_pinned_to_a_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     from service.deployment import Deployment
 
     d = Deployment()
@@ -206,13 +206,17 @@ def test_checkpoint_is_pinned_to_a_commit() -> None:
     assert d.checkpoint_path == f"/weights/arcinstitute/evo2_7b/{d.model_revision}/evo2_7b.pt"
     assert d.image_env["HF_HUB_OFFLINE"] == "1" and d.image_env["HF_HOME"].startswith(d.weights_mount)
     # Another model drops the evo2_7b pin instead of silently reusing it.
-    other = Deployment.from_env({"EVO2_DEPLOY_MODEL": "evo2_7b_base"})
+    monkeypatch.setenv("EVO2_DEPLOY_MODEL", "evo2_7b_base")
+    other = Deployment()
     assert other.checkpoint_repo == "arcinstitute/evo2_7b_base" and not other.is_pinned
     assert "unpinned" in other.checkpoint_dir
 
 
-def test_image_pins_fit_together() -> None:
-    from service.deployment import Deployment, normalise_name, requirement_pins
+def test_image_pins_fit_together(md: Any) -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    from service.deployment import Deployment, requirement_pins
 
     d = Deployment()
     assert d.python_version == "3.12"
@@ -222,30 +226,32 @@ def test_image_pins_fit_together() -> None:
     wheel = d.flash_attn_wheel_url.rsplit("/", 1)[-1]
     # The prebuilt wheel must match torch (major.minor), CUDA 12, CPython 3.12 and torch's C++11 ABI.
     assert wheel == "flash_attn-2.8.3+cu12torch2.7cxx11abiTRUE-cp312-cp312-linux_x86_64.whl"
-    assert d.flash_attn_wheel_url.startswith(
-        "https://github.com/Dao-AILab/flash-attention/releases/download/v2.8.3/"
-    )
-    assert (d.evo2_requirement, d.vtx_requirement) == ("evo2==0.6.0", "vtx==1.1.0")
-    # Package data the image adds beside the .py sources (k-mer table, calibration, BRCA1 slices).
+    assert d.flash_attn_wheel_url in md.IMAGE_SPECS["gpu"].requirements
+    assert {d.evo2_requirement, d.vtx_requirement} <= set(md.IMAGE_SPECS["gpu"].requirements)
+    # Package data the images add beside the .py sources (k-mer table, calibration, BRCA1 slices).
     data = ROOT / d.package_data_dir
     assert {"kmer", "calibration", "genome"} <= {p.name for p in data.iterdir()}
 
     # Every runtime dependency of pyproject.toml is in the image, pinned within its bounds.
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = requirement_pins(d.service_requirements)
-    for requirement in project["dependencies"]:
-        name, _, bound = requirement.partition(">=")
-        assert normalise_name(name) in pins, f"{name} is missing from the image"
-        if bound:
-            assert _version(pins[normalise_name(name)]) >= _version(bound), requirement
+    for text in project["dependencies"]:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is missing from the image"
+        assert requirement.specifier.contains(pins[name]), f"{pins[name]} does not satisfy {text}"
+    with pytest.raises(ValueError, match="not pinned"):
+        requirement_pins(("fastapi>=0.1",))
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
-
-
-def test_environment_overrides_and_their_round_trip() -> None:
+def test_environment_overrides_and_their_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
     from service.deployment import Deployment
+
+    def from_env(env: dict[str, str]) -> Deployment:
+        with monkeypatch.context() as patch:
+            for key, value in env.items():
+                patch.setenv(key, value)
+            return Deployment()
 
     env = {
         "EVO2_DEPLOY_GPU": "H100!",
@@ -254,132 +260,235 @@ def test_environment_overrides_and_their_round_trip() -> None:
         "EVO2_DEPLOY_CORS_ORIGINS": "https://a.example, https://b.example",
         "EVO2_DEPLOY_SNAPSHOT": "memory",
     }
-    d = Deployment.from_env(env)
+    d = from_env(env)
     assert (d.gpu, d.max_containers, d.requires_proxy_auth) == ("H100!", 2, True)
     assert d.cors_origins == ("https://a.example", "https://b.example")
-    assert Deployment.from_env(d.runtime_env()) == d
+    assert from_env(d.runtime_env()) == d
     assert d.gpu_usd_per_hour == 3.95
     with pytest.raises(ValueError, match="integer"):
-        Deployment.from_env({"EVO2_DEPLOY_MAX_CONTAINERS": "many"})
+        from_env({"EVO2_DEPLOY_MAX_CONTAINERS": "many"})
     with pytest.raises(ValueError, match="min_containers"):
-        Deployment.from_env({"EVO2_DEPLOY_MAX_CONTAINERS": "0"})
+        from_env({"EVO2_DEPLOY_MAX_CONTAINERS": "0"})
+    with pytest.raises(ValueError, match="boolean"):
+        from_env({"EVO2_DEPLOY_REQUIRE_API_KEY": "maybe"})
+    with pytest.raises(ValueError, match="snapshot"):
+        from_env({"EVO2_DEPLOY_SNAPSHOT": "sometimes"})
     with pytest.raises(ValueError, match="Transformer Engine"):
         Deployment(model="evo2_40b")
 
 
-def test_cost_estimate_counts_compute_and_idle_time() -> None:
-    from service.deployment import ESTIMATED_SECONDS_PER_WINDOW, Deployment
+def test_gpu_types_are_checked_against_flash_attn_and_memory() -> None:
+    from service.deployment import Deployment
+
+    assert Deployment(gpu="A100-80GB:2").gpu_count == 2
+    assert Deployment(gpu="l40s").gpu_type.name == "L40S"
+    for gpu, message in [("T4", "8.0 or later"), ("H100:9", "1..8"), ("V100", "unknown GPU type")]:
+        with pytest.raises(ValueError, match=message):
+            Deployment(gpu=gpu)
+
+
+def test_benchmark_results_set_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A results file of bench/gpu_evo2_7b.py replaces the ESTIMATEs; the environment still wins."""
+    from service.deployment import Deployment, figures
+
+    result = {"deployment": {"max_batch_tokens": 131072, "seconds_per_window": 0.2, "cold_start_s": 40.0}}
+    figures.results_path("H100", tmp_path).write_text(json.dumps(result))
+    monkeypatch.setattr(figures, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(figures.load_figures, "__defaults__", (tmp_path,))
+    d = Deployment()
+    assert d.max_batch_tokens == 131072 and d.figures.seconds_per_window == 0.2
+    assert d.figures.label == "measured (gpu_evo2_7b-H100.json)"
+    monkeypatch.setenv("EVO2_DEPLOY_MAX_BATCH_TOKENS", "65536")
+    assert Deployment().max_batch_tokens == 65536
+
+
+def test_bulk_plan_for_the_brca1_file_at_the_defaults() -> None:
+    """3,893 rows: chunks within a quarter of the chunk timeout, an equal share per container."""
+    from service.deployment import WINDOWS_PER_VARIANT, Deployment
 
     d = Deployment()
-    expected = (1000 * 2 * ESTIMATED_SECONDS_PER_WINDOW + 90 + d.scaledown_window_s) / 3600 * 3.95
-    assert d.estimated_cost_usd(1000) == pytest.approx(expected)
-    assert Deployment(gpu="T4").estimated_cost_usd(1000) is None
+    plan = d.bulk_plan(3893)
+    per_row = WINDOWS_PER_VARIANT * d.figures.seconds_per_window
+    assert plan.containers == 3 and plan.chunks % 3 == 0
+    assert plan.chunk_rows * per_row <= d.bulk_chunk_gpu_s <= d.bulk_timeout_s / 3
+    assert plan.chunks * plan.chunk_rows >= 3893
+    assert plan.gpu_seconds == pytest.approx(3893 * per_row)
+    assert plan.wall_seconds == pytest.approx(
+        d.figures.cold_start_s + plan.chunks / 3 * plan.chunk_rows * per_row
+    )
+    billed = 3 * (d.figures.cold_start_s + d.scaledown_window_s) + plan.gpu_seconds
+    assert plan.cost_usd == pytest.approx(billed / 3600 * 3.95)
+    assert Deployment(gpu="B200").bulk_plan(10).cost_usd is None  # no recorded price: no figure
 
 
 # ------------------------------------------------------------------------------------ the served app
 
 
-@pytest.fixture
-def served(md: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """``Evo2Service`` with the tiny CPU Evo 2 model and the bundled genome patched in."""
-    from service.genome.bundled import BundledGenome
-    from service.genome.layered import LayeredGenome
-    from tests.support.evo2_cpu import tiny_scorer
+class GpuCalls:
+    """``Evo2Model().log_probs.local`` (enter hooks and all) behind a call counter: the GPU stand-in."""
 
-    loaded: dict[str, Any] = {"deploy": md.DEPLOY}
+    def __init__(self, md: Any) -> None:
+        self.count = 0
+        self._method = md.Evo2Model().log_probs
+
+    def __call__(self, seqs: list[str]) -> Any:
+        self.count += 1
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*executing locally.*", category=UserWarning)
+            return self._method.local(seqs)
+
+
+@pytest.fixture
+def gpu(md: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[GpuCalls]:
+    """The GPU class with the k-mer scorer loaded in place of the checkpoint (fast, same shapes)."""
+    from service.scoring.kmer import KmerScorer
+
+    loaded: dict[str, Any] = {}
 
     def load_scorer(settings: Any) -> Any:
         loaded["settings"] = settings
-        return tiny_scorer()
+        loaded["scorer"] = KmerScorer.load()
+        return loaded["scorer"]
 
-    monkeypatch.setenv(md.DEPLOY.api_keys_env, json.dumps([API_KEY]))
     monkeypatch.setattr(md, "load_scorer", load_scorer)
-    monkeypatch.setattr(md, "load_genome", lambda settings: LayeredGenome([BundledGenome()]))
-    monkeypatch.setattr(md, "warm_imports", lambda: loaded.setdefault("warmed", True))
+    monkeypatch.setattr(md, "warm_imports", lambda: None)
+    calls = GpuCalls(md)
+    calls.loaded = loaded  # type: ignore[attr-defined]
+    monkeypatch.setattr(md, "gpu_call", lambda: calls)
+    monkeypatch.setenv(md.DEPLOY.api_keys_env, json.dumps([API_KEY]))
+    yield calls
+
+
+@pytest.fixture
+def web_client(md: Any, gpu: GpuCalls) -> Iterator[Callable[[], httpx.AsyncClient]]:
     with warnings.catch_warnings():
-        # .local() warns that the volume is not mounted here; that is the point.
         warnings.filterwarnings("ignore", message=".*executing locally.*", category=UserWarning)
-        service = md.Evo2Service()
-        app = service.web.local()
-    yield service, app, loaded
+        app = md.web.local()
+    yield lambda: httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://modal.test")
+
+
+def brca1_snvs(count: int) -> list[str]:
+    """``count`` distinct hg38 SNVs whose 8,192-bp windows lie inside the bundled BRCA1 slice."""
+    from service.genome.bundled import read_fasta
+
+    _, bases = read_fasta(ROOT / "service/data/genome/hg38_chr17_43040000-43130000.fa")
+    first = 43_040_000 + 4200
+    out = []
+    for i in range(count):
+        pos = first + 60 * i
+        ref = bases[pos - 43_040_000]
+        out.append(f"chr17:{pos}:{ref}:{'A' if ref != 'A' else 'C'}")
+    return out
 
 
 @pytest.mark.anyio
-async def test_served_app_scores_behind_the_api_key(served: Any) -> None:
-    _, app, loaded = served
-    settings = loaded["settings"]
-    assert loaded["warmed"] is True
-    deploy = loaded["deploy"]
-    assert settings.model == deploy.model and settings.device == "cuda:0"
-    assert str(settings.evo2_local_path) == deploy.checkpoint_path and settings.require_api_key
-    assert settings.genome_sources == ["bundled", "ucsc"]
+async def test_nothing_but_scoring_starts_a_gpu_container(md: Any, gpu: GpuCalls, web_client: Any) -> None:
+    """GPU-class calls per request: 0 for a 401, /health, /docs, /info and bad input."""
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    one = {"variant": "chr17:43119628:T:G", "genome": "hg38"}
+    counts: dict[str, int] = {}
+    async with web_client() as client:
+        for name, call in [
+            ("401 without a key", lambda: client.post("/variant-delta", json=one)),
+            ("401 wrong key", lambda: client.post("/variant-delta", json=one, headers={"X-API-Key": "no"})),
+            ("/health", lambda: client.get("/health")),
+            ("/docs", lambda: client.get("/docs")),
+            ("/openapi.json", lambda: client.get("/openapi.json")),
+            ("/info", lambda: client.get("/info", headers=auth)),
+            ("422 bad body", lambda: client.post("/variant-delta", json={"nope": 1}, headers=auth)),
+            ("400 bad variant", lambda: client.post("/variant-delta", json={"variant": "x"}, headers=auth)),
+            ("400 bad sequence", lambda: client.post("/score", json={"sequences": ["ACGU"]}, headers=auth)),
+        ]:
+            before = gpu.count
+            response = await call()
+            assert response.status_code < 500, (name, response.text)
+            counts[name] = gpu.count - before
+    assert counts == dict.fromkeys(counts, 0)
+    assert "scorer" not in gpu.loaded  # the GPU class was never even loaded
 
-    body = {"variant": "chr17:43119628:T:G", "genome": "hg38"}
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://modal.test") as client:
-        health = await client.get("/health")
-        assert health.status_code == 200 and health.json()["model"] == "evo2-tiny"
 
-        refused = await client.post("/variant-delta", json=body)
-        assert refused.status_code == 401
-        assert refused.json()["error"]["type"] == "unauthorized"
-        wrong = await client.post("/variant-delta", json=body, headers={"X-API-Key": "nope"})
-        assert wrong.status_code == 401
-
-        answer = await client.post(
-            "/variant-delta", json=body, headers={"Authorization": f"Bearer {API_KEY}"}
-        )
+@pytest.mark.anyio
+async def test_gpu_calls_for_one_and_a_thousand_variants(
+    md: Any, gpu: GpuCalls, web_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    async with web_client() as client:
+        answer = await client.post("/variant-delta", json={"variant": "chr17:43119628:T:G"}, headers=auth)
+        assert answer.status_code == 200, answer.text
+        one = gpu.count
+        variants = brca1_snvs(1000)
+        answer = await client.post("/variant-delta", json={"variants": variants}, headers=auth, timeout=300)
     assert answer.status_code == 200, answer.text
-    result = answer.json()["results"][0]
-    assert (result["variant"], result["ref"], result["window_length"]) == ("chr17:43119628:T:G", "T", 8192)
-    assert math.isfinite(result["delta_score"]) and result["model"] == "evo2-tiny"
+    results = answer.json()["results"]
+    assert len(results) == 1000 and all(r.get("delta_score") is not None for r in results)
+    thousand = gpu.count - one
+    per_call = md.DEPLOY.max_batch_tokens // 8192  # windows in one GPU call
+    # Ref + alt window of one variant: one GPU call. 1,000 variants: 2,000 distinct windows.
+    assert one == 1
+    assert math.ceil(2000 / per_call) <= thousand <= math.ceil(2000 / per_call) + 10
+    with capsys.disabled():
+        print(f"\nGPU-class calls: 1 variant {one}, 1,000 variants {thousand} ({per_call} windows/call)")
 
 
-@pytest.mark.anyio
-async def test_score_chunk_method_uses_the_served_engine(served: Any) -> None:
-    from service.domain.options import DeltaOptions
-    from service.jobs import bulk
+@LOCAL
+def test_gpu_class_warms_up_once_and_sends_float32(md: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real tiny Evo 2 behind ``Evo2Model``: a warm-up forward pass in ``@modal.enter``, then
+    float32 log-probs equal to the scorer's own; only equal-length batches are taken."""
+    from tests.support.evo2_cpu import tiny_scorer
 
-    service, _, _ = served
-    rows = bulk.read_tsv(["variant\n", "chr17:43119628:T:G\n", "chr17:43119628:A:G\n"])
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*executing locally.*", category=UserWarning)
-        results = await service.score_chunk.local(rows, DeltaOptions(genome="hg38", window=1024))
-    assert [r.values["status"] for r in results] == ["ok", "error"]
-    assert results[1].values["error_type"] == "ref_mismatch"
-    assert results[0].values["model"] == "evo2-tiny" and math.isfinite(results[0].values["delta_score"])
+    scorer = tiny_scorer()
+    monkeypatch.setattr(md, "load_scorer", lambda settings: scorer)
+    monkeypatch.setattr(md, "warm_imports", lambda: None)
+    model = md.Evo2Model()
+    seqs = ["ACGTACGTTGCA" * 8, "TTGACCAGGTAC" * 8]
+    got = model.log_probs.local(seqs)
+    assert scorer.stats.forward_passes >= 2  # the warm-up pass came first
+    for array, want in zip(got, tiny_scorer().log_probs(seqs), strict=True):
+        assert array.dtype == np.float32 and np.allclose(array, want, atol=1e-5)
+    with pytest.raises(ValueError, match="equal-length"):
+        model.log_probs.local(["ACGT", "ACGTA"])
 
 
 # ------------------------------------------------------------------------------------------- bulk
 
 
-def test_bulk_entrypoint_fans_out_chunks_and_writes_every_row(
-    md: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+class FakeWorker:
+    """``BulkWorker`` with ``.map`` run in-process over the real bulk engine of the CPU tier."""
+
+    def __init__(self, md: Any, gpu: GpuCalls) -> None:
+        from service.jobs import bulk
+
+        self.options: dict[str, Any] = {}
+        self.chunk_sizes: list[int] = []
+        engine = md.bulk_engine(gpu)
+        outer = self
+
+        class Method:
+            def map(self, rows: list[Any], options: list[Any], **kwargs: Any) -> Any:
+                outer.options["map"] = kwargs
+                chunks = [bulk.Chunk(tuple(r), o) for r, o in zip(rows, options, strict=True)]
+                outer.chunk_sizes = [len(c.rows) for c in chunks]
+                return bulk.local_map_fn(engine)(chunks)
+
+        self.score_chunk = Method()
+
+    def with_options(self, **kwargs: Any) -> Any:
+        self.options["with_options"] = kwargs
+        return lambda: self
+
+
+def test_bulk_entrypoint_plans_chunks_and_writes_every_row(
+    md: Any,
+    gpu: GpuCalls,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """``score_variants`` with Modal's ``.map`` replaced by an in-process one over the k-mer scorer."""
-    from service.genome.bundled import BundledGenome
     from service.jobs import bulk
-    from service.scoring.kmer import KmerScorer
-    from tests.support.parts import engine_for
 
-    engine = engine_for(KmerScorer.load(), BundledGenome())
-    calls: dict[str, Any] = {}
-
-    class Method:
-        def map(self, rows: list[Any], options: list[Any], **kwargs: Any) -> Any:
-            calls["map"] = kwargs
-            chunks = [bulk.Chunk(tuple(r), o) for r, o in zip(rows, options, strict=True)]
-            return bulk.local_map_fn(engine)(chunks)
-
-    class FakeService:
-        score_chunk = Method()
-
-        @classmethod
-        def with_options(cls, **kwargs: Any) -> Any:
-            calls["with_options"] = kwargs
-            return cls
-
-    monkeypatch.setattr(md, "Evo2Service", FakeService)
+    worker = FakeWorker(md, gpu)
+    monkeypatch.setattr(md, "BulkWorker", worker)
+    monkeypatch.setattr(md, "deployed", lambda name: None)
     source = tmp_path / "in.vcf"
     source.write_text(
         "#CHROM\tPOS\tID\tREF\tALT\nchr17\t43119628\tx\tT\tG,C\nchr17\t1\nchr17\t43119628\ty\tC\tG\n"
@@ -387,61 +496,96 @@ def test_bulk_entrypoint_fans_out_chunks_and_writes_every_row(
     out = tmp_path / "out.tsv"
     md.score_variants.info.raw_f(str(source), str(out), max_containers=2, window=1024)
 
-    assert calls["with_options"] == {"max_containers": 2}
-    assert calls["map"]["return_exceptions"] is True and calls["map"]["order_outputs"] is True
+    assert worker.options["with_options"] == {"max_containers": 1}  # one chunk: one container
+    assert worker.options["map"] == {"order_outputs": True, "return_exceptions": True}
     lines = out.read_text().splitlines()
     assert lines[0].split("\t") == list(bulk.COLUMNS)
     status = [line.split("\t")[bulk.COLUMNS.index("status")] for line in lines[1:]]
     assert status == ["ok", "ok", "error", "error"]
-    assert "ESTIMATED cost" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "ESTIMATE" in printed and "no deployed app" in printed
 
 
-@pytest.mark.anyio
-async def test_log_probs_method_is_a_remote_scorer_over_the_served_queue(served: Any) -> None:
-    from tests.support.evo2_cpu import tiny_scorer
+def test_bulk_chunks_are_sized_by_gpu_time(
+    md: Any, gpu: GpuCalls, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    worker = FakeWorker(md, gpu)
+    monkeypatch.setattr(md, "BulkWorker", worker)
+    monkeypatch.setattr(md, "deployed", lambda name: None)
+    source = tmp_path / "in.tsv"
+    source.write_text("variant\n" + "\n".join(brca1_snvs(1000)) + "\n")
+    md.score_variants.info.raw_f(str(source), str(tmp_path / "out.tsv"), window=256)
+    plan = md.DEPLOY.bulk_plan(1000, window=256)
+    assert worker.chunk_sizes == [plan.chunk_rows] * (1000 // plan.chunk_rows) + (
+        [1000 % plan.chunk_rows] if 1000 % plan.chunk_rows else []
+    )
+    assert worker.options["with_options"] == {"max_containers": plan.containers}
 
-    service, _, _ = served
-    seqs = ["ACGTACGTTGCA" * 8, "TTGACCA" * 10]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*executing locally.*", category=UserWarning)
-        remote = await service.log_probs.local(seqs)
-        facts = service.describe.local()
-    local = tiny_scorer().log_probs(seqs)
-    assert facts["name"] == "evo2-tiny"
-    for got, want in zip(remote, local, strict=True):
-        assert got.dtype == np.float32 and got.shape == want.shape
-        assert np.allclose(got, want, atol=1e-5)
+
+@pytest.mark.parametrize(
+    ("make", "args", "message"),
+    [
+        (None, {}, "no such file"),
+        ("variant\n", {}, "holds no variants"),
+        ("", {}, "empty"),
+        ("variant\nchr17:43119628:T:G\n", {"genome": "hg37"}, "hg37"),
+        ("variant\nchr17:43119628:T:G\n", {"window": 7}, "window"),
+        ("variant\nchr17:43119628:T:G\n", {"max_containers": 99}, "--max-containers"),
+    ],
+)
+def test_bulk_bad_input_is_one_clear_line(
+    md: Any, tmp_path: Path, make: str | None, args: dict[str, Any], message: str
+) -> None:
+    source = tmp_path / "in.tsv"
+    if make is not None:
+        source.write_text(make)
+    with pytest.raises(SystemExit) as stop:
+        md.score_variants.info.raw_f(str(source), str(tmp_path / "out.tsv"), **args)
+    assert str(stop.value).startswith("error: ") and message in str(stop.value)
+    assert not (tmp_path / "out.tsv").exists()
+
+
+@LOCAL
+def test_bulk_worker_scores_a_chunk_through_the_gpu_class(
+    md: Any, gpu: GpuCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from service.domain.options import DeltaOptions
+    from service.jobs import bulk
+
+    loops: list[asyncio.AbstractEventLoop] = []
+    new_loop = asyncio.new_event_loop
+    monkeypatch.setattr(asyncio, "new_event_loop", lambda: loops.append(new_loop()) or loops[-1])
+
+    rows = bulk.read_tsv(["variant\n", "chr17:43119628:T:G\n", "chr17:43119628:A:G\n"])
+    results = md.BulkWorker().score_chunk.local(rows, DeltaOptions(genome="hg38", window=1024))
+    assert [r.values["status"] for r in results] == ["ok", "error"]
+    assert results[1].values["error_type"] == "ref_mismatch"
+    assert results[0].values["model"] == md.DEPLOY.model and math.isfinite(results[0].values["delta_score"])
+    assert gpu.count == 1
+    for loop in loops:  # what @modal.exit does in a container (.local() runs no exit hook)
+        loop.close()
 
 
 def test_brca1_benchmark_entrypoint_runs_the_local_benchmark_with_remote_forward_passes(
-    md: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    md: Any, gpu: GpuCalls, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Windows, resume, plots and the calibration file stay local; only log_probs is 'remote'."""
-    from service.scoring.kmer import KmerScorer
 
-    kmer = KmerScorer.load()
-    calls = {"log_probs": 0}
+    class Handle:
+        def __init__(self) -> None:
+            self.log_probs = type("M", (), {"remote": staticmethod(gpu)})()
 
-    class Remote:
-        def __init__(self, fn: Any) -> None:
-            self.remote = fn
-
-    def remote_log_probs(seqs: list[str]) -> list[Any]:
-        calls["log_probs"] += 1
-        return [a.astype(np.float32) for a in kmer.log_probs(seqs)]
-
-    class FakeService:
-        describe = Remote(lambda: {"name": kmer.name, "max_length": kmer.max_length})
-        log_probs = Remote(remote_log_probs)
-
-    monkeypatch.setattr(md, "Evo2Service", FakeService)
+    monkeypatch.setattr(md, "deployed", lambda name: None)
+    monkeypatch.setattr(md, "Evo2Model", Handle)
     out = tmp_path / "brca1"
     md.brca1_benchmark.info.raw_f(out=str(out), n=40, window=1024)
     report = json.loads((out / "report.json").read_text())
-    assert report["model"] == kmer.name and report["selected"] == 40
+    assert report["model"] == md.DEPLOY.model and report["selected"] == 40
     assert report["options"]["window"] == 1024
     assert (out / "roc.png").exists() and (out / "deltas.tsv").exists()
-    assert calls["log_probs"] >= 1
-    before = calls["log_probs"]
+    assert gpu.count >= 1
+    before = gpu.count
     md.brca1_benchmark.info.raw_f(out=str(out), n=40, window=1024)  # resumes: nothing left to score
-    assert calls["log_probs"] == before
+    assert gpu.count == before

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import math
 from collections.abc import Iterator, Sequence
@@ -37,6 +36,7 @@ from service.jobs.benchmark.stats import auroc_delong, youden_threshold
 from service.scoring.base import ScorerStats
 from service.scoring.kmer import KmerScorer
 from tests.support.parts import engine_for
+from tests.support.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,11 +49,7 @@ def brute_auroc(scores: Sequence[float], positives: Sequence[bool]) -> float:
 
 
 def load_cli() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_brca1", ROOT / "bench" / "brca1.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "bench" / "brca1.py", "bench_brca1")
 
 
 class CountingScorer:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import subprocess
 import sys
 import threading
@@ -431,23 +429,3 @@ def test_describe_reports_the_table_requirements(model: torch.nn.Module) -> None
     assert info["requirements"]["min_compute_capability"] == "8.9"
     assert info["requirements"]["min_gpu_memory_gib"] == MODELS["evo2_20b"].min_gpu_memory_gib
     assert info["max_batch_tokens"] == 4096 and info["context_length"] == 1_048_576
-
-
-# --------------------------------------------------------------------------- the GPU benchmark
-
-
-def test_gpu_benchmark_script_runs_tiny_on_cpu(capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("gpu_evo2_7b", ROOT / "bench" / "gpu_evo2_7b.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    argv = ["--device", "cpu", "--tiny", "--batch-sizes", "1,2", "--window", "256", "--repeats", "1"]
-    result = bench.main([*argv, "--variants", "1"])
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert json.loads(last) == json.loads(json.dumps(result))
-    assert result["params"] == sum(p.numel() for p in build_tiny_model().parameters())
-    assert [row["batch_size"] for row in result["rows"]] == [1, 2]
-    assert all(row["windows_per_s"] > 0 and row["finite"] for row in result["rows"])
-    assert result["recommended_max_batch_tokens"] in (256, 512)
-    assert result["original"]["variants_per_s"] > 0
-    assert result["cost_per_1000_snvs_usd"]["batched"] > 0
