@@ -45,6 +45,11 @@ def _accessions() -> dict[str, tuple[str, str | None]]:
 
 REFSEQ_ACCESSIONS = _accessions()
 
+#: Builds whose ``MT`` is another sequence than their ``chrM``: GRCh37's MT is the rCRS (NC_012920.1,
+#: 16,569 bp), UCSC hg19's chrM is NC_001807 (16,571 bp). There ``MT`` keeps its name; elsewhere (hg38,
+#: where both are the rCRS) it is ``chrM``.
+OWN_MT_BUILDS = frozenset({"hg19"})
+
 #: What a chromosome name may look like (checked before any upstream call).
 CHROM_NAME_RE = re.compile(r"^[A-Za-z0-9_.]{1,64}$")
 
@@ -91,13 +96,22 @@ def normalise_chrom(name: str) -> tuple[str, str | None]:
 
 
 def resolve_chrom(chrom: str, genome: str | None) -> str:
-    """The canonical name of ``chrom``; ``GenomeMismatch`` when it is an accession of another build."""
+    """The canonical name of ``chrom`` in ``genome``; ``GenomeMismatch`` when it is an accession of
+    another build. ``MT`` stays ``MT`` in builds of ``OWN_MT_BUILDS`` (another sequence than chrM)."""
     name, build = normalise_chrom(chrom)
     if genome is not None and build is not None and build != check_genome(genome):
         raise GenomeMismatch(
             f"{chrom} is a {build} accession but genome {genome} was requested",
             detail={"chrom": chrom, "accession_genome": build, "genome": genome},
         )
+    raw = chrom.strip().upper()
+    if (
+        name == "chrM"
+        and raw in ("MT", "CHRMT")
+        and genome is not None
+        and check_genome(genome) in OWN_MT_BUILDS
+    ):
+        return "MT"
     return name
 
 
