@@ -268,6 +268,24 @@ def no_label(reason: str) -> Label:
 
 
 @dataclass(frozen=True)
+class DeltaScale:
+    """What a delta was computed on. None is not checked: the engine gives every field; a caller with a
+    delta of the benchmark's own scale (the benchmark, tests) may leave them out."""
+
+    window: int | None = None
+    delta_method: str | None = None
+    reverse_complement: bool | None = None
+    #: The actual window length (shorter than ``window`` at a chromosome end) and the variant's kind.
+    window_length: int | None = None
+    kind: str | None = None
+    #: Non-ACGT bases in the two windows (any withholds the label).
+    non_acgt: int = 0
+
+
+UNCHECKED = DeltaScale()
+
+
+@dataclass(frozen=True)
 class DeltaContext:
     """Where a delta falls among the benchmark's deltas under the same model (``CONTEXT_NOTE``)."""
 
@@ -359,21 +377,10 @@ class Calibration:
         # Numerically safe sigmoid for either sign of z.
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
-    def label(
-        self,
-        delta: float,
-        *,
-        window: int | None = None,
-        delta_method: str | None = None,
-        reverse_complement: bool | None = None,
-        kind: str | None = None,
-        window_length: int | None = None,
-        non_acgt: int = 0,
-    ) -> Label:
-        """The label of ``delta``, or none with its reason. Options given as None are not checked (the
-        engine gives them all; a caller with a delta of the benchmark's own scale may omit them)."""
-        reason = self._no_label_reason(delta, window, delta_method, reverse_complement, kind, window_length)
-        if reason is None and non_acgt > 0:
+    def label(self, delta: float, scale: DeltaScale = UNCHECKED) -> Label:
+        """The label of ``delta``, or none with its reason."""
+        reason = self._no_label_reason(delta, scale)
+        if reason is None and scale.non_acgt > 0:
             reason = WINDOW_HAS_N
         if reason is not None:
             return no_label(reason)
@@ -384,69 +391,53 @@ class Calibration:
         confidence = None if p is None else (p if pathogenic else 1.0 - p)
         return Label(LIKELY_PATHOGENIC if pathogenic else LIKELY_BENIGN, p, confidence)
 
-    def _no_label_reason(
-        self,
-        delta: float,
-        window: int | None,
-        delta_method: str | None,
-        reverse_complement: bool | None,
-        kind: str | None,
-        window_length: int | None,
-    ) -> str | None:
+    def _on_scale(self, scale: DeltaScale) -> bool:
+        return self.applies_to(
+            window=scale.window, delta_method=scale.delta_method, reverse_complement=scale.reverse_complement
+        )
+
+    def _no_label_reason(self, delta: float, scale: DeltaScale) -> str | None:
         if self.threshold is None:
             return NO_CALIBRATION
         if not self.usable:
             return MODEL_NOT_VALIDATED
         if not math.isfinite(delta):
             return NON_FINITE
-        if not self.applies_to(
-            window=window, delta_method=delta_method, reverse_complement=reverse_complement
-        ):
+        if not self._on_scale(scale):
             return OPTIONS_OUTSIDE
         kinds, lengths = self.file.variant_kinds, self.file.window_lengths
-        if (kind is not None and kinds is None) or (window_length is not None and lengths is None):
+        kind, length = scale.kind, scale.window_length
+        if (kind is not None and kinds is None) or (length is not None and lengths is None):
             return SCOPE_UNKNOWN
         if kind is not None and kinds is not None and kind not in kinds:
             return KIND_OUTSIDE
-        if window_length is not None and lengths is not None and window_length not in lengths:
+        if length is not None and lengths is not None and length not in lengths:
             return LENGTH_OUTSIDE
         return None
 
-    def context(
-        self,
-        delta: float,
-        *,
-        window: int | None = None,
-        delta_method: str | None = None,
-        reverse_complement: bool | None = None,
-        window_length: int | None = None,
-    ) -> tuple[DeltaContext | None, str | None]:
+    def context(self, delta: float, scale: DeltaScale = UNCHECKED) -> tuple[DeltaContext | None, str | None]:
         """Where ``delta`` falls among the benchmark's deltas, or None with the reason."""
         distribution = self.file.distribution
         if distribution is None:
             return None, NO_DISTRIBUTION
         if not math.isfinite(delta):
             return None, NON_FINITE
-        if not self.applies_to(
-            window=window, delta_method=delta_method, reverse_complement=reverse_complement
-        ):
+        if not self._on_scale(scale):
             return None, OPTIONS_OUTSIDE
-        lengths = self.file.window_lengths
-        if window_length is not None and (lengths is None or window_length not in lengths):
+        lengths, length = self.file.window_lengths, scale.window_length
+        if length is not None and (lengths is None or length not in lengths):
             return None, LENGTH_OUTSIDE
         lof = bisect_right(distribution.lof, delta)
         func = bisect_right(distribution.func, delta)
         n_lof, n_func = len(distribution.lof), len(distribution.func)
-        return (
-            DeltaContext(
-                percentile=100.0 * (lof + func) / (n_lof + n_func),
-                lof_fraction=lof / n_lof,
-                func_fraction=func / n_func,
-                n_lof=n_lof,
-                n_func=n_func,
-            ),
-            None,
+        context = DeltaContext(
+            percentile=100.0 * (lof + func) / (n_lof + n_func),
+            lof_fraction=lof / n_lof,
+            func_fraction=func / n_func,
+            n_lof=n_lof,
+            n_func=n_func,
         )
+        return context, None
 
     def describe(self) -> dict[str, Any]:
         """The file for /info, with the distribution summarised (its deltas are thousands of numbers)."""

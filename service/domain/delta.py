@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from service.coords import Interval, Variant, check_genome
-from service.domain.calibration import Calibration, DeltaContext, Label
+from service.domain.calibration import Calibration, DeltaContext, DeltaScale, Label
 from service.domain.options import (
     DEFAULT_DELTA_METHOD,
     DEFAULT_REVERSE_COMPLEMENT,
@@ -232,24 +232,17 @@ class DeltaEngine:
         options: DeltaOptions,
     ) -> VariantScore:
         """The score with its label (or why none), its context and the delta under both reductions."""
-        delta, length = alt_score - ref_score, len(item.ref_seq)
-        o = options
-        label = self.calibration.label(
-            delta,
-            window=o.window,
-            delta_method=o.delta_method,
-            reverse_complement=o.reverse_complement,
-            window_length=length,
+        delta = alt_score - ref_score
+        scale = DeltaScale(
+            window=options.window,
+            delta_method=options.delta_method,
+            reverse_complement=options.reverse_complement,
+            window_length=len(item.ref_seq),
             kind=item.variant.kind,
             non_acgt=item.non_acgt_ref + item.non_acgt_alt,
         )
-        context, reason = self.calibration.context(
-            delta,
-            window=o.window,
-            delta_method=o.delta_method,
-            reverse_complement=o.reverse_complement,
-            window_length=length,
-        )
+        label = self.calibration.label(delta, scale)
+        context, reason = self.calibration.context(delta, scale)
         methods = {m: _delta(item, known, m, options.reverse_complement) for m in METHODS}
         return VariantScore(item, ref_score, alt_score, label, self.model, options, context, reason, methods)
 

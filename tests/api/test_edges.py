@@ -178,13 +178,12 @@ async def test_a_calibration_that_does_not_state_its_scope_labels_nothing(
         assert result["label"] is None and result["label_reason"] == "calibration_scope_unknown"
 
 
+#: The original frontend's call for its example variant (query parameters).
+LEGACY = {"variant_position": 43119628, "alternative": "G", "genome": "hg38", "chromosome": "chr17"}
+
+
 async def test_the_legacy_call_reads_null_not_zero_when_there_is_no_label(client):
-    response = await client.post(
-        "/analyze_single_variant",
-        params={"variant_position": 43119628, "alternative": "G", "genome": "hg38", "chromosome": "chr17"},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = (await client.post("/analyze_single_variant", params=LEGACY)).json()
     assert body["classification_confidence"] is None  # kmer-8 is not labelled: nothing to be confident of
     assert body["prediction"] == "Uncalibrated model"
 

@@ -15,6 +15,7 @@ from service.domain.calibration import (
     LIKELY_PATHOGENIC,
     Calibration,
     CalibrationFile,
+    DeltaScale,
     load_calibration,
 )
 
@@ -93,7 +94,7 @@ def labelling(tmp_path: Path, **fields: object) -> Calibration:
 def test_every_reason_for_no_label_is_named(tmp_path: Path):
     c = labelling(tmp_path)
     inside = {"window": 8192, "delta_method": "window", "reverse_complement": False}
-    assert c.label(-2e-3, kind="snv", window_length=8192, **inside).label == LIKELY_PATHOGENIC  # type: ignore[arg-type]
+    assert c.label(-2e-3, DeltaScale(kind="snv", window_length=8192, **inside)).label == LIKELY_PATHOGENIC  # type: ignore[arg-type]
     cases = {
         "kind_outside_calibration": {"kind": "mnv", "window_length": 8192},
         "window_length_outside_calibration": {"kind": "snv", "window_length": 8191},
@@ -101,7 +102,7 @@ def test_every_reason_for_no_label_is_named(tmp_path: Path):
         "window_has_n": {"kind": "snv", "window_length": 8192, "non_acgt": 1},
     }
     for reason, options in cases.items():
-        label = c.label(-2e-3, **{**inside, **options})  # type: ignore[arg-type]
+        label = c.label(-2e-3, DeltaScale(**{**inside, **options}))  # type: ignore[arg-type]
         assert (label.label, label.probability_lof, label.reason) == (None, None, reason)
     assert set(LABEL_REASONS) >= {label for label in cases}
     assert c.label(float("nan")).reason == "non_finite_delta"
@@ -109,7 +110,7 @@ def test_every_reason_for_no_label_is_named(tmp_path: Path):
 
 def test_context_counts_the_benchmark_deltas_at_least_as_low(tmp_path: Path):
     c = labelling(tmp_path)
-    context, reason = c.context(-1e-3, window=8192, window_length=8192)
+    context, reason = c.context(-1e-3, DeltaScale(window=8192, window_length=8192))
     assert reason is None and context is not None
     assert (context.lof_fraction, context.func_fraction) == (3 / 4, 1 / 6)  # ties count as at least as low
     assert context.percentile == pytest.approx(100 * 4 / 10)
@@ -117,8 +118,8 @@ def test_context_counts_the_benchmark_deltas_at_least_as_low(tmp_path: Path):
     high, _ = c.context(1.0)
     assert low is not None and high is not None
     assert (low.percentile, high.percentile) == (0.0, 100.0)
-    assert c.context(0.0, window=1024) == (None, "options_outside_calibration")
-    assert c.context(0.0, window_length=4000) == (None, "window_length_outside_calibration")
+    assert c.context(0.0, DeltaScale(window=1024)) == (None, "options_outside_calibration")
+    assert c.context(0.0, DeltaScale(window_length=4000)) == (None, "window_length_outside_calibration")
     assert labelling(tmp_path, distribution=None).context(0.0) == (None, "no_distribution")
 
 

@@ -23,6 +23,7 @@ from service.domain.calibration import (
     NO_CALIBRATION,
     OPTIONS_OUTSIDE,
     Calibration,
+    DeltaScale,
     load_calibration,
 )
 from service.domain.options import DeltaOptions
@@ -316,15 +317,21 @@ def test_cli_writes_plots_report_and_a_calibration_whose_labels_follow_the_thres
         assert label.probability_lof == pytest.approx(p)
         assert label.confidence == pytest.approx(p if delta < threshold else 1 - p)
     # Deltas from other windows or options are on another scale: no label, and the reason says so.
-    assert calibration.label(threshold - 1, window=4096).label is None
-    assert calibration.label(threshold - 1, window=4096).reason == OPTIONS_OUTSIDE
-    assert calibration.label(threshold - 1, reverse_complement=True).label is None
-    assert calibration.label(threshold - 1, window=8192, delta_method="window").label == LIKELY_PATHOGENIC
+    assert calibration.label(threshold - 1, DeltaScale(window=4096)).label is None
+    assert calibration.label(threshold - 1, DeltaScale(window=4096)).reason == OPTIONS_OUTSIDE
+    assert calibration.label(threshold - 1, DeltaScale(reverse_complement=True)).label is None
+    assert (
+        calibration.label(threshold - 1, DeltaScale(window=8192, delta_method="window")).label
+        == LIKELY_PATHOGENIC
+    )
     # Fitted on SNVs in full 8,192-bp windows: nothing else is labelled.
     assert data["variant_kinds"] == ["snv"] and data["window_lengths"] == [8192]
-    assert calibration.label(threshold - 1, kind="snv", window_length=8192).label == LIKELY_PATHOGENIC
-    assert calibration.label(threshold - 1, kind="deletion", window_length=8192).label is None
-    assert calibration.label(threshold - 1, kind="snv", window_length=8000).label is None
+    assert (
+        calibration.label(threshold - 1, DeltaScale(kind="snv", window_length=8192)).label
+        == LIKELY_PATHOGENIC
+    )
+    assert calibration.label(threshold - 1, DeltaScale(kind="deletion", window_length=8192)).label is None
+    assert calibration.label(threshold - 1, DeltaScale(kind="snv", window_length=8000)).label is None
     assert "scope" in calibration.describe() and calibration.describe()["remeasured"] is True
 
 
