@@ -49,7 +49,8 @@ class VariantScore:
     #: Where the delta falls among the calibration's benchmark deltas; None with ``context_reason``.
     context: DeltaContext | None = None
     context_reason: str | None = None
-    #: The delta under each reduction (``window``, ``suffix``) of the same log-probs.
+    #: With ``DeltaOptions.both_methods``: the delta under each reduction (``window``, ``suffix``) of the
+    #: same log-probs.
     method_deltas: Mapping[DeltaMethod, float] = field(default_factory=dict)
 
     @property
@@ -243,7 +244,11 @@ class DeltaEngine:
         )
         label = self.calibration.label(delta, scale)
         context, reason = self.calibration.context(delta, scale)
-        methods = {m: _delta(item, known, m, options.reverse_complement) for m in METHODS}
+        methods = (
+            {m: _delta(item, known, m, options.reverse_complement) for m in METHODS}
+            if options.both_methods
+            else {}
+        )
         return VariantScore(item, ref_score, alt_score, label, self.model, options, context, reason, methods)
 
     async def _log_probs(
