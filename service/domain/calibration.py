@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
@@ -333,7 +334,7 @@ class Calibration:
         overall = self._overall
         return overall.ci95 if overall is not None else None
 
-    @property
+    @cached_property
     def usable(self) -> bool:
         """Whether labels are given: a threshold and evidence of signal.
 

@@ -17,6 +17,7 @@ naming the chromosome end: it is never scored as something else. Windows are not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from service.coords import Interval, Variant
@@ -48,19 +49,20 @@ class VariantWindows:
     #: The sequence the windows were read from (set by the engine before scoring).
     source: SourceIdentity | None = None
 
-    @property
+    @cached_property
     def non_acgt_ref(self) -> int:
         """Bases other than A, C, G and T (N and IUPAC codes) in the reference window."""
         return non_acgt(self.ref_seq)
 
-    @property
+    @cached_property
     def non_acgt_alt(self) -> int:
         """The same in the alternate window (its allele is always A, C, G, T)."""
         return non_acgt(self.alt_seq)
 
 
 def non_acgt(seq: str) -> int:
-    return len(seq) - sum(seq.count(base) for base in "ACGT")
+    """How many characters of ``seq`` (upper-case bases) are not A, C, G or T."""
+    return len(seq.encode("latin-1", "replace").translate(None, b"ACGT"))
 
 
 def check_ambiguity(windows: VariantWindows, max_fraction: float) -> AmbiguousWindow | None:
