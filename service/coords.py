@@ -95,6 +95,16 @@ def normalise_chrom(name: str) -> tuple[str, str | None]:
     return f"chr{body}", None
 
 
+def missing_chrom_hint(genome: str, chrom: str) -> str:
+    """What to add when ``chrom`` is not in ``genome``: hg19's MT is served only by a GRCh37 FASTA."""
+    if chrom == "MT" and genome in OWN_MT_BUILDS:
+        return (
+            "; in hg19 MT is GRCh37's rCRS, served only by a GRCh37 FASTA (UCSC hg19's chrM is another "
+            "sequence, NC_001807); rCRS positions are also hg38 chrM positions"
+        )
+    return ""
+
+
 def resolve_chrom(chrom: str, genome: str | None) -> str:
     """The canonical name of ``chrom`` in ``genome``; ``GenomeMismatch`` when it is an accession of
     another build. ``MT`` stays ``MT`` in builds of ``OWN_MT_BUILDS`` (another sequence than chrM)."""

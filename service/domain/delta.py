@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from service.coords import Interval, Variant, check_genome
+from service.coords import Interval, Variant, check_genome, missing_chrom_hint
 from service.domain.calibration import Calibration, DeltaContext, DeltaScale, Label
 from service.domain.options import (
     DEFAULT_DELTA_METHOD,
@@ -302,7 +302,8 @@ def _delta(
 def _length(sizes: Mapping[str, int], genome: str, chrom: str) -> int:
     if chrom not in sizes:
         raise UnknownChromosome(
-            f"{chrom} is not a chromosome of {genome}", detail={"chrom": chrom, "genome": genome}
+            f"{chrom} is not a chromosome of {genome}{missing_chrom_hint(genome, chrom)}",
+            detail={"chrom": chrom, "genome": genome},
         )
     return sizes[chrom]
 

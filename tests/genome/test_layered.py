@@ -151,3 +151,12 @@ async def test_every_source_states_what_it_serves(tmp_path: Path):
     finally:
         await one.aclose()
         await two.aclose()
+
+
+async def test_hg19_mt_without_a_grch37_fasta_says_where_to_find_it(make_app):
+    app = make_app()  # bundled slices only: UCSC hg19's chromosome list, no MT
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        response = await c.post("/variant-delta", json={"variant": "MT:100:A:C", "genome": "hg19"})
+    error = response.json()["error"]
+    assert response.status_code == 400 and error["type"] == "unknown_chromosome"
+    assert "GRCh37 FASTA" in error["message"] and "hg38 chrM" in error["message"]
