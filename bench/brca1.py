@@ -93,7 +93,12 @@ def _fmt_auroc(entry: dict[str, Any] | None) -> str:
     return f"{entry['value']:.3f}  [95% CI {lo:.3f}-{hi:.3f}]  n={entry['n']} (LOF {entry['n_lof']})"
 
 
+def _fmt_auprc(entry: dict[str, Any] | None) -> str:
+    return "n/a" if entry is None else f"{entry['value']:.3f}  (chance {entry['baseline']:.3f})"
+
+
 def format_table(report: dict[str, Any]) -> str:
+    """The figures, then the anchors they are to be read beside."""
     opts = report["options"]
     lines = [
         f"BRCA1 benchmark: {report['model']} on {report['n']} of {report['table_rows']} Findlay SNVs "
@@ -101,10 +106,12 @@ def format_table(report: dict[str, Any]) -> str:
         f"{report['genome']} window {opts['window']}, delta {opts['delta_method']}"
         f"{', +reverse complement' if opts['reverse_complement'] else ''}",
         "",
-        "AUROC of -delta, LOF vs FUNC/INT (measured here)",
+        "LOF vs FUNC/INT, score = -delta (measured here)",
+        f"  {'':<10} {'AUROC':<52} AUPRC",
     ]
     for split in ("overall", "coding", "noncoding"):
-        lines.append(f"  {split:<10} {_fmt_auroc(report['auroc'][split])}")
+        auroc, auprc = report["auroc"][split], report["auprc"][split]
+        lines.append(f"  {split:<10} {_fmt_auroc(auroc):<52} {_fmt_auprc(auprc)}")
     cut = report["threshold"]
     if cut:
         lines += [
@@ -112,11 +119,14 @@ def format_table(report: dict[str, Any]) -> str:
             f"Youden threshold  delta < {cut['value']:.6g} -> LOF   "
             f"(TPR {cut['tpr']:.3f}, FPR {cut['fpr']:.3f}, J {cut['j']:.3f})",
         ]
-    lines.append("Delta by class      n      mean          std")
+    lines.append("Delta by class      n      median        mean          std")
     for name, key in (("LOF", "lof"), ("FUNC/INT", "func")):
         st = report["class_stats"][key]
         if st["n"]:
-            lines.append(f"  {name:<14} {st['n']:>5}  {st['mean']:>12.4e}  {st['std']:>11.4e}")
+            lines.append(
+                f"  {name:<14} {st['n']:>5}  {st['median']:>12.4e}  {st['mean']:>12.4e}  {st['std']:>11.4e}"
+            )
+    lines += _noise_lines(report.get("method_noise"))
     fit = report["logistic"]
     if fit:
         lines += ["", f"Logistic P(LOF|delta): intercept {fit['intercept']:.4f}, slope {fit['slope']:.5g}"]
@@ -133,12 +143,42 @@ def format_table(report: dict[str, Any]) -> str:
         "",
         f"Scored now {scoring['scored_now']}, reused from deltas.tsv {scoring['reused']}, failed "
         f"{scoring['failed']}; {scoring['windows_scored']} windows in {scoring['seconds']:.1f} s",
-        "",
-        "Published BRCA1 AUROCs (not measured here):",
+        *_anchor_lines(report),
     ]
-    for item in PUBLISHED_AUROC:
-        lines.append(f"  {item['model']:<14} {item['auroc']:.3f} ({item['split']}; {item['source']})")
     return "\n".join(lines)
+
+
+def _noise_lines(noise: dict[str, Any] | None) -> list[str]:
+    if not noise:
+        return []
+    ratio = noise["median_gap_over_median_delta"]
+    return [
+        "",
+        f"window vs suffix delta, same log-probs ({noise['n']} SNVs): "
+        f"|gap| median {noise['median_abs_gap']:.3g}, 95th percentile {noise['p95_abs_gap']:.3g}, "
+        f"max {noise['max_abs_gap']:.3g}",
+        f"  = {ratio:.3g} of the median |delta| ({noise['median_abs_delta']:.3g}); AUROC window "
+        f"{noise['auroc_window']:.3f}, suffix {noise['auroc_suffix']:.3f}"
+        if ratio is not None and noise["auroc_window"] is not None
+        else "  (one class only or zero deltas)",
+    ]
+
+
+def _anchor_lines(report: dict[str, Any]) -> list[str]:
+    """The anchors beside this run: the table's own predictors on the same rows, then published AUROCs."""
+    lines = [
+        "",
+        f"Anchors on the same {report['n']} SNVs, computed here from the Findlay table's own columns:",
+    ]
+    for item in report["table_predictors"]:
+        lines.append(f"  {item['name']:<20} AUROC {_fmt_auroc(item['auroc'])}  ({item['source']})")
+    lines += ["", "Published BRCA1 AUROCs (all 3,893 SNVs unless a split is named; not measured here):"]
+    for item in PUBLISHED_AUROC:
+        lines.append(f"  {item['model']:<20} {item['auroc']:.3f} ({item['split']}; {item['source']})")
+    overall = report["auroc"]["overall"]
+    if overall is not None:
+        lines.append(f"  {report['model']:<20} {overall['value']:.3f} (overall; this run)")
+    return lines
 
 
 def plot_roc(report: dict[str, Any], rows: list[ScoredSnv], path: Path) -> None:

@@ -196,8 +196,11 @@ def format_table(response: VariantDeltaResponse) -> str:
             rows.append((r.input, response.genome, "", "", "", f"{r.error.type}: {r.error.message}"))
         else:
             p_lof = "" if r.probability_lof is None else f"{r.probability_lof:.3f}"
-            note = "" if r.variant == r.input else f"as {r.variant}"
-            rows.append((r.input, r.genome, f"{r.delta_score:+.6f}", r.label, p_lof, note))
+            notes = [] if r.variant == r.input else [f"as {r.variant}"]
+            if r.context is not None:
+                notes.append(f"BRCA1 percentile {r.context.percentile:.1f}")
+            label = r.label or f"- ({r.label_reason})"
+            rows.append((r.input, r.genome, f"{r.delta_score:+.6f}", label, p_lof, "; ".join(notes)))
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
              for row in [header, *rows]]  # fmt: skip

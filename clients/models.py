@@ -78,6 +78,25 @@ class Interval(_Response):
     end: int
 
 
+class SequenceSource(_Response):
+    """The sequence a result's windows were read from (``ucsc`` also for the bundled slices)."""
+
+    name: str
+    assembly: str
+    version: str
+
+
+class DeltaContext(_Response):
+    """Where a delta falls among the BRCA1 benchmark's deltas under the same model (not a probability)."""
+
+    percentile: float
+    lof_fraction: float
+    func_fraction: float
+    n_lof: int
+    n_func: int
+    note: str
+
+
 class VariantResult(_Response):
     input: str
     variant: str
@@ -97,9 +116,16 @@ class VariantResult(_Response):
     delta_score: float
     delta_method: str
     reverse_complement: bool
-    label: str
+    #: ``likely_pathogenic``, ``likely_benign``, or None outside the calibration (``label_reason``).
+    label: str | None
+    label_reason: str | None = None
     probability_lof: float | None = None
     confidence: float | None = None
+    non_acgt_ref: int
+    non_acgt_alt: int
+    source: SequenceSource
+    context: DeltaContext | None = None
+    context_reason: str | None = None
     model: str
 
     @property
@@ -152,6 +178,7 @@ class SaturationResponse(_Response):
     window: int
     delta_method: str
     reverse_complement: bool
+    source: SequenceSource
     alleles: list[str]
     positions: list[int]
     ref: str
@@ -170,4 +197,4 @@ class AnalysisResponse(_Response):
     alternative: str
     delta_score: float
     prediction: str
-    classification_confidence: float
+    classification_confidence: float | None

@@ -3,7 +3,8 @@
     python scripts/derive_findlay.py bench/data/findlay2018_brca1_sge_41586_2018_461_MOESM3_ESM.xlsx \
         > service/data/brca1/findlay2018_brca1_snvs.tsv
 
-Keeps the columns the benchmark and the tests use; positions stay 1-based hg19 as published.
+Keeps the columns the benchmark and the tests use (with the table's own CADD v1.3 and mammalian phyloP
+scores, the benchmark's baselines); positions stay 1-based hg19 as published.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ COLUMNS = {
     "consequence": "consequence",
     "function.score.mean": "function_score_mean",
     "func.class": "func_class",
+    "CADD.score": "cadd_score",
+    "phyloP (mammalian)": "phylop_mammalian",
 }
 
 

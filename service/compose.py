@@ -119,6 +119,7 @@ def build_parts(
         calibration,
         windows=WindowLimits(settings.default_window, settings.min_window, max_window),
         cluster_max_bp=settings.cluster_max_bp,
+        max_non_acgt_fraction=settings.max_non_acgt_fraction,
         cache=ScoreCache(settings.ref_cache_bytes),
     )
     limits = SequenceLimits(

@@ -45,6 +45,11 @@ def _accessions() -> dict[str, tuple[str, str | None]]:
 
 REFSEQ_ACCESSIONS = _accessions()
 
+#: Builds whose ``MT`` is another sequence than their ``chrM``: GRCh37's MT is the rCRS (NC_012920.1,
+#: 16,569 bp), UCSC hg19's chrM is NC_001807 (16,571 bp). There ``MT`` keeps its name; elsewhere (hg38,
+#: where both are the rCRS) it is ``chrM``.
+OWN_MT_BUILDS = frozenset({"hg19"})
+
 #: What a chromosome name may look like (checked before any upstream call).
 CHROM_NAME_RE = re.compile(r"^[A-Za-z0-9_.]{1,64}$")
 
@@ -90,14 +95,33 @@ def normalise_chrom(name: str) -> tuple[str, str | None]:
     return f"chr{body}", None
 
 
+def missing_chrom_hint(genome: str, chrom: str) -> str:
+    """What to add when ``chrom`` is not in ``genome``: hg19's MT is served only by a GRCh37 FASTA."""
+    if chrom == "MT" and genome in OWN_MT_BUILDS:
+        return (
+            "; in hg19 MT is GRCh37's rCRS, served only by a GRCh37 FASTA (UCSC hg19's chrM is another "
+            "sequence, NC_001807); rCRS positions are also hg38 chrM positions"
+        )
+    return ""
+
+
 def resolve_chrom(chrom: str, genome: str | None) -> str:
-    """The canonical name of ``chrom``; ``GenomeMismatch`` when it is an accession of another build."""
+    """The canonical name of ``chrom`` in ``genome``; ``GenomeMismatch`` when it is an accession of
+    another build. ``MT`` stays ``MT`` in builds of ``OWN_MT_BUILDS`` (another sequence than chrM)."""
     name, build = normalise_chrom(chrom)
     if genome is not None and build is not None and build != check_genome(genome):
         raise GenomeMismatch(
             f"{chrom} is a {build} accession but genome {genome} was requested",
             detail={"chrom": chrom, "accession_genome": build, "genome": genome},
         )
+    raw = chrom.strip().upper()
+    if (
+        name == "chrM"
+        and raw in ("MT", "CHRMT")
+        and genome is not None
+        and check_genome(genome) in OWN_MT_BUILDS
+    ):
+        return "MT"
     return name
 
 

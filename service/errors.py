@@ -13,6 +13,7 @@ Domain code raises these; one handler in ``service.api.app`` turns them into the
     │   ├── GenomeMismatch       400 genome_mismatch   (an accession names another build)
     │   ├── RefMismatch          400 ref_mismatch      (detail: expected, observed, genome, position)
     │   ├── RegionUnavailable    400 region_unavailable (no configured genome source holds the region)
+    │   ├── AmbiguousWindow      400 ambiguous_window  (a window holds more N than the setting allows)
     │   └── LimitExceeded        400 limit_exceeded    (batch, window, sequence length)
     │       └── PayloadTooLarge  413 payload_too_large (request body size)
     ├── Unauthorized             401 unauthorized
@@ -85,6 +86,12 @@ class RefMismatch(InvalidRequest):
 
 class RegionUnavailable(InvalidRequest):
     type = "region_unavailable"
+
+
+class AmbiguousWindow(InvalidRequest):
+    """More of a variant's window is N (or another non-ACGT code) than ``max_non_acgt_fraction``."""
+
+    type = "ambiguous_window"
 
 
 class LimitExceeded(InvalidRequest):

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
         256 * 2**20, ge=0, description="Byte bound of the reference-window score cache (0 = off)."
     )
     max_saturation_bp: int = Field(512, ge=1, description="Longest region of one /saturation request.")
+    max_non_acgt_fraction: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Largest share of N (or other non-ACGT) bases in a variant's window; above it the "
+        "variant is refused (ambiguous_window). Any N withholds the label.",
+    )
 
     # --- bulk jobs ---------------------------------------------------------------------------------
     bulk_chunk_rows: int = Field(200, ge=1, description="Variants per bulk chunk (one model call each).")

@@ -17,6 +17,7 @@ from service.api.deps import (
     SettingsDep,
 )
 from service.api.schemas import (
+    DeltaContextBody,
     ErrorEnvelope,
     HealthResponse,
     InfoResponse,
@@ -27,6 +28,7 @@ from service.api.schemas import (
     ScoreRequest,
     ScoreResponse,
     SequenceScore,
+    SequenceSource,
     VariantDeltaRequest,
     VariantDeltaResponse,
     VariantError,
@@ -36,12 +38,13 @@ from service.api.schemas import (
 )
 from service.coords import Interval as Span
 from service.coords import Variant, make_variant, parse_variant
-from service.domain.calibration import UNCALIBRATED
+from service.domain.calibration import LABEL_REASONS, MODEL_NOT_VALIDATED, NO_CALIBRATION
 from service.domain.delta import VariantScore
 from service.domain.options import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT
 from service.domain.saturation import ALLELES, resolve_region, saturate
 from service.domain.sequences import check_sequences, score_sequences
 from service.errors import InvalidRequest, LimitExceeded, ServiceError
+from service.genome.base import SourceIdentity
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope, "description": description}
@@ -153,6 +156,11 @@ def _span(interval: Span) -> Interval:
     return Interval(chrom=interval.chrom, start=interval.start, end=interval.end)
 
 
+def _source(identity: SourceIdentity | None) -> SequenceSource:
+    assert identity is not None  # the engine names the source of every window it scores
+    return SequenceSource(name=identity.name, assembly=identity.assembly, version=identity.version)
+
+
 def _result(item: VariantInput, scored: VariantScore) -> VariantResult:
     w = scored.windows
     variant = scored.variant
@@ -177,8 +185,16 @@ def _result(item: VariantInput, scored: VariantScore) -> VariantResult:
         delta_method=scored.options.delta_method,
         reverse_complement=scored.options.reverse_complement,
         label=scored.label.label,
+        label_reason=scored.label.reason,
         probability_lof=scored.label.probability_lof,
         confidence=scored.label.confidence,
+        non_acgt_ref=w.non_acgt_ref,
+        non_acgt_alt=w.non_acgt_alt,
+        source=_source(scored.source),
+        context=DeltaContextBody.model_validate(scored.context, from_attributes=True)
+        if scored.context
+        else None,
+        context_reason=scored.context_reason,
         model=scored.model,
     )
 
@@ -219,11 +235,16 @@ async def variant_delta(
     )
 
 
-_PREDICTIONS = {
-    "likely_pathogenic": "Likely pathogenic",
-    "likely_benign": "Likely benign",
-    UNCALIBRATED: "Uncalibrated model",
-}
+_PREDICTIONS = {"likely_pathogenic": "Likely pathogenic", "likely_benign": "Likely benign"}
+
+
+def _prediction(label: str | None, reason: str | None) -> str:
+    """The original frontend's display string; a model without a usable calibration is 'Uncalibrated'."""
+    if label is not None:
+        return _PREDICTIONS[label]
+    if reason in (None, NO_CALIBRATION, MODEL_NOT_VALIDATED):
+        return "Uncalibrated model"
+    return f"Not labelled: {LABEL_REASONS[reason]}"
 
 
 @router.post(
@@ -257,8 +278,8 @@ async def analyze_single_variant(
         reference=ref,
         alternative=variant.alt,
         delta_score=outcome.delta,
-        prediction=_PREDICTIONS[outcome.label.label],
-        classification_confidence=outcome.label.confidence if outcome.label.confidence is not None else 0.0,
+        prediction=_prediction(outcome.label.label, outcome.label.reason),
+        classification_confidence=outcome.label.confidence,
     )
 
 
@@ -296,6 +317,7 @@ async def saturation(body: SaturationRequest, engine: EngineDep, settings: Setti
         window=options.window,
         delta_method=options.delta_method,
         reverse_complement=options.reverse_complement,
+        source=_source(result.source),
         alleles=list(ALLELES),
         positions=result.positions,
         ref=result.ref,

@@ -6,10 +6,28 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.domain.calibration import CONTEXT_NOTE, CONTEXT_REASONS, LABEL_REASONS
 from service.domain.options import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT, DeltaMethod
 
 Genome = Literal["hg38", "hg19"]
-LabelName = Literal["likely_pathogenic", "likely_benign", "uncalibrated"]
+LabelName = Literal["likely_pathogenic", "likely_benign"]
+LabelReason = Literal[
+    "no_calibration",
+    "model_not_validated",
+    "non_finite_delta",
+    "options_outside_calibration",
+    "calibration_scope_unknown",
+    "kind_outside_calibration",
+    "window_length_outside_calibration",
+    "window_has_n",
+]
+ContextReason = Literal[
+    "no_distribution", "non_finite_delta", "options_outside_calibration", "window_length_outside_calibration"
+]
+
+
+def _codes(reasons: dict[str, str]) -> str:
+    return "; ".join(f"'{code}': {text}" for code, text in reasons.items())
 
 
 class _Model(BaseModel):
@@ -104,6 +122,27 @@ class Interval(_Model):
     end: int = Field(description="0-based end (exclusive).")
 
 
+class SequenceSource(_Model):
+    """The sequence the windows were read from: the bundled slices are UCSC's own bases (name 'ucsc')."""
+
+    name: str = Field(description="'ucsc' (UCSC's assembly, also the bundled slices) or 'fasta'.")
+    assembly: str = Field(description="The build it serves, e.g. 'hg38'.")
+    version: str = Field(
+        description="UCSC's assembly description, or for a FASTA 'fai-sha256:' and a checksum of its index."
+    )
+
+
+class DeltaContextBody(_Model):
+    percentile: float = Field(
+        description="Percent of the calibration's BRCA1 benchmark SNVs whose delta is at most this one."
+    )
+    lof_fraction: float = Field(description="Fraction of its LOF SNVs whose delta is at most this one.")
+    func_fraction: float = Field(description="Fraction of its FUNC/INT SNVs whose delta is at most this one.")
+    n_lof: int
+    n_func: int
+    note: str = Field(description=f"Always: {CONTEXT_NOTE}.")
+
+
 class VariantResult(_Model):
     input: str = Field(description="The variant as sent.")
     variant: str = Field(description="Normalised variant, chrom:pos:ref:alt with pos 1-based.")
@@ -125,14 +164,30 @@ class VariantResult(_Model):
     delta_score: float = Field(description="alt_score - ref_score; negative = less likely under the model.")
     delta_method: DeltaMethod
     reverse_complement: bool
-    label: LabelName = Field(description="From the model's BRCA1 calibration; 'uncalibrated' without one.")
+    label: LabelName | None = Field(
+        description="From the model's BRCA1 calibration; null outside it (label_reason says why)."
+    )
+    label_reason: LabelReason | None = Field(
+        None, description=f"Why there is no label (null when there is one): {_codes(LABEL_REASONS)}."
+    )
     probability_lof: float | None = Field(
         None, description="Calibrated probability of loss of function (BRCA1-trained; not a clinical call)."
     )
     confidence: float | None = Field(
         None,
         description="Fitted probability that the label is right (p for likely_pathogenic, 1 - p for "
-        "likely_benign); null without a logistic fit or when uncalibrated.",
+        "likely_benign); null without a logistic fit or without a label.",
+    )
+    non_acgt_ref: int = Field(description="Bases other than A, C, G, T (N included) in the reference window.")
+    non_acgt_alt: int = Field(description="The same in the alternate window.")
+    source: SequenceSource
+    context: DeltaContextBody | None = Field(
+        None,
+        description="Where the delta falls among the BRCA1 benchmark's deltas under this model (null with "
+        "context_reason when the delta is on another scale); never a clinical probability.",
+    )
+    context_reason: ContextReason | None = Field(
+        None, description=f"Why there is no context: {_codes(CONTEXT_REASONS)}."
     )
     model: str
 
@@ -157,8 +212,13 @@ class LegacyAnalysisResponse(_Model):
     reference: str
     alternative: str
     delta_score: float
-    prediction: str = Field(description="'Likely pathogenic', 'Likely benign' or 'Uncalibrated model'.")
-    classification_confidence: float
+    prediction: str = Field(
+        description="'Likely pathogenic', 'Likely benign', 'Uncalibrated model', or 'Not labelled: <reason>' "
+        "outside the calibration."
+    )
+    classification_confidence: float | None = Field(
+        description="Fitted probability that the prediction is right; null without a label or a fit."
+    )
 
 
 # --- /health and /info ------------------------------------------------------------------------------
@@ -214,6 +274,7 @@ class SaturationResponse(_Model):
     window: int = Field(description="Window length in bp.")
     delta_method: DeltaMethod
     reverse_complement: bool
+    source: SequenceSource
     alleles: list[str] = Field(description="Column order of 'deltas': A, C, G, T.")
     positions: list[int] = Field(description="1-based positions, one per row of 'deltas'.")
     ref: str = Field(description="Reference bases, one character per position (same order as 'positions').")

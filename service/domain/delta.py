@@ -5,19 +5,21 @@ scored once (three alternate alleles at one position share one reference window)
 deltas, each labelled by the model's calibration. A failing variant yields its error in place; the
 others are still answered. With a ``ScoreCache`` the per-position log-probs of reference windows are
 kept, so a later query at the same position (another alt allele, another request) scores only its
-alternate window.
+alternate window. Every score names the sequence its windows were read from (``source``), counts the
+N in them (windows with more than ``max_non_acgt_fraction`` are refused), and carries its label or why
+there is none, and its place among the calibration's benchmark deltas (``context``).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from service.coords import Interval, Variant, check_genome
-from service.domain.calibration import Calibration, Label
+from service.coords import Interval, Variant, check_genome, missing_chrom_hint
+from service.domain.calibration import Calibration, DeltaContext, DeltaScale, Label
 from service.domain.options import (
     DEFAULT_DELTA_METHOD,
     DEFAULT_REVERSE_COMPLEMENT,
@@ -27,9 +29,9 @@ from service.domain.options import (
 )
 from service.domain.planner import cluster_spans
 from service.domain.score_cache import RefKey, ScoreCache, Strand
-from service.domain.windows import VariantWindows, WindowPlan, build_windows, plan_window
+from service.domain.windows import VariantWindows, WindowPlan, build_windows, check_ambiguity, plan_window
 from service.errors import ServiceError, UnknownChromosome
-from service.genome.base import GenomeSource
+from service.genome.base import GenomeSource, SourceIdentity
 from service.scoring.base import reverse_complement
 from service.scoring.runner import ModelRunner
 
@@ -44,10 +46,20 @@ class VariantScore:
     label: Label
     model: str
     options: DeltaOptions
+    #: Where the delta falls among the calibration's benchmark deltas; None with ``context_reason``.
+    context: DeltaContext | None = None
+    context_reason: str | None = None
+    #: With ``DeltaOptions.both_methods``: the delta under each reduction (``window``, ``suffix``) of the
+    #: same log-probs.
+    method_deltas: Mapping[DeltaMethod, float] = field(default_factory=dict)
 
     @property
     def variant(self) -> Variant:
         return self.windows.variant
+
+    @property
+    def source(self) -> SourceIdentity | None:
+        return self.windows.source
 
     @property
     def delta(self) -> float:
@@ -104,6 +116,7 @@ class DeltaEngine:
         *,
         windows: WindowLimits,
         cluster_max_bp: int,
+        max_non_acgt_fraction: float,
         cache: ScoreCache | None = None,
     ) -> None:
         self.genome = genome
@@ -111,6 +124,7 @@ class DeltaEngine:
         self.calibration = calibration
         self.window_limits = windows
         self.cluster_max_bp = cluster_max_bp
+        self.max_non_acgt_fraction = max_non_acgt_fraction
         self.cache = cache
 
     @property
@@ -173,6 +187,7 @@ class DeltaEngine:
         self, built: Sequence[VariantWindows | ServiceError], options: DeltaOptions
     ) -> list[Outcome]:
         """Score built windows: each distinct sequence once, reference windows from the cache if there."""
+        built = await self._prepare(built, options)
         known = await self._log_probs([w for w in built if isinstance(w, VariantWindows)], options)
         results: list[Outcome] = []
         for item in built:
@@ -189,14 +204,52 @@ class DeltaEngine:
             ]
             ref_score = sum(p[0] for p in pairs) / len(pairs)
             alt_score = sum(p[1] for p in pairs) / len(pairs)
-            label = self.calibration.label(
-                alt_score - ref_score,
-                window=options.window,
-                delta_method=options.delta_method,
-                reverse_complement=options.reverse_complement,
-            )
-            results.append(VariantScore(item, ref_score, alt_score, label, self.model, options))
+            results.append(self._finish(item, ref_score, alt_score, known, options))
         return results
+
+    async def _prepare(
+        self, built: Sequence[VariantWindows | ServiceError], options: DeltaOptions
+    ) -> list[VariantWindows | ServiceError]:
+        """Each window with the identity of the sequence it was read from; too many N → its error."""
+        chroms = {w.ref_interval.chrom for w in built if isinstance(w, VariantWindows) and w.source is None}
+        if chroms:
+            await self.genome.chrom_sizes(options.genome)  # a layered genome works out its sources here
+        sources = {chrom: self.genome.identity(options.genome, chrom) for chrom in chroms}
+        out: list[VariantWindows | ServiceError] = []
+        for item in built:
+            if isinstance(item, VariantWindows):
+                if item.source is None:
+                    item = replace(item, source=sources[item.ref_interval.chrom])
+                item = check_ambiguity(item, self.max_non_acgt_fraction) or item
+            out.append(item)
+        return out
+
+    def _finish(
+        self,
+        item: VariantWindows,
+        ref_score: float,
+        alt_score: float,
+        known: Mapping[str, np.ndarray],
+        options: DeltaOptions,
+    ) -> VariantScore:
+        """The score with its label (or why none), its context and the delta under both reductions."""
+        delta = alt_score - ref_score
+        scale = DeltaScale(
+            window=options.window,
+            delta_method=options.delta_method,
+            reverse_complement=options.reverse_complement,
+            window_length=len(item.ref_seq),
+            kind=item.variant.kind,
+            non_acgt=item.non_acgt_ref + item.non_acgt_alt,
+        )
+        label = self.calibration.label(delta, scale)
+        context, reason = self.calibration.context(delta, scale)
+        methods = (
+            {m: _delta(item, known, m, options.reverse_complement) for m in METHODS}
+            if options.both_methods
+            else {}
+        )
+        return VariantScore(item, ref_score, alt_score, label, self.model, options, context, reason, methods)
 
     async def _log_probs(
         self, built: Sequence[VariantWindows], options: DeltaOptions
@@ -210,7 +263,9 @@ class DeltaEngine:
             alts = strand_sequences(item.alt_seq, options.reverse_complement)
             for strand, ref_seq, alt_seq in zip(strands, refs, alts, strict=True):
                 if ref_seq not in known and ref_seq not in wanted:
-                    key = RefKey(self.model, options.genome, item.ref_interval, strand)
+                    key = RefKey(
+                        self.model, options.genome, item.ref_interval, strand, source=str(item.source)
+                    )
                     cached = self.cache.get(key) if self.cache is not None else None
                     if cached is not None and cached.size == max(0, len(ref_seq) - 1):
                         known[ref_seq] = cached
@@ -227,10 +282,28 @@ class DeltaEngine:
         return known
 
 
+#: Both reductions of a pair's log-probs (``VariantScore.method_deltas``).
+METHODS: tuple[DeltaMethod, ...] = ("window", "suffix")
+
+
+def _delta(
+    item: VariantWindows, known: Mapping[str, np.ndarray], method: DeltaMethod, reverse: bool
+) -> float:
+    """The delta of ``item`` under ``method`` from the log-probs already computed."""
+    pairs = [
+        reduce_pair(known[ref], known[alt], ref, alt, method)
+        for ref, alt in zip(
+            strand_sequences(item.ref_seq, reverse), strand_sequences(item.alt_seq, reverse), strict=True
+        )
+    ]
+    return sum(p[1] - p[0] for p in pairs) / len(pairs)
+
+
 def _length(sizes: Mapping[str, int], genome: str, chrom: str) -> int:
     if chrom not in sizes:
         raise UnknownChromosome(
-            f"{chrom} is not a chromosome of {genome}", detail={"chrom": chrom, "genome": genome}
+            f"{chrom} is not a chromosome of {genome}{missing_chrom_hint(genome, chrom)}",
+            detail={"chrom": chrom, "genome": genome},
         )
     return sizes[chrom]
 

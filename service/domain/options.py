@@ -19,6 +19,9 @@ class DeltaOptions:
     window: int
     delta_method: DeltaMethod = DEFAULT_DELTA_METHOD
     reverse_complement: bool = DEFAULT_REVERSE_COMPLEMENT
+    #: Also reduce each pair the other way (``VariantScore.method_deltas``: the benchmark's noise figure;
+    #: ~0.1 ms a variant, so off for requests).
+    both_methods: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from service.domain.delta import DeltaEngine
 from service.domain.options import DeltaOptions
 from service.domain.windows import VariantWindows, build_windows, plan_window
 from service.errors import InvalidRequest, LimitExceeded, OutOfBounds, ServiceError
+from service.genome.base import SourceIdentity
 
 #: Column order of the delta matrix.
 ALLELES = ("A", "C", "G", "T")
@@ -34,6 +35,8 @@ class Saturation:
     #: ``deltas[i][j]``: alt − ref delta of ``ALLELES[j]`` at position ``region.start + i`` (0-based);
     #: ``None`` for the reference base and at positions whose reference is not A, C, G or T.
     deltas: list[list[float | None]]
+    #: The sequence the region and its windows were read from.
+    source: SourceIdentity | None = None
 
     @property
     def positions(self) -> list[int]:
@@ -117,4 +120,4 @@ async def saturate(engine: DeltaEngine, region: Interval, options: DeltaOptions)
         if isinstance(outcome, ServiceError):
             raise outcome
         deltas[i][j] = outcome.delta
-    return Saturation(region, ref, deltas)
+    return Saturation(region, ref, deltas, engine.genome.identity(options.genome, region.chrom))

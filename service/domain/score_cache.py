@@ -1,11 +1,12 @@
 """An LRU of reference-window scores, so repeated queries at a position do not rescore the reference.
 
-Keys are ``RefKey(model, genome, interval, strand)``: the reference window's bases are fixed by the
-genome build and the 0-based half-open interval (the window length is the interval's), and the scores
-by the model. What is stored is the window's **per-position log-probs**, not a reduced score, because
-the reduction depends on the request: ``window`` takes their mean, ``suffix`` sums from the first base
-where the alternate window differs (which depends on the variant), and reverse-complement averaging
-needs the other strand's array (``strand="-"``, the log-probs of the reverse complement).
+Keys are ``RefKey(model, genome, interval, strand, source=...)``: the reference window's bases are
+fixed by the sequence that served them (``source``: the genome source's identity), the build and the
+0-based half-open interval (the window length is the interval's), and the scores by the model. What
+is stored is the window's **per-position log-probs**, not a reduced score, because the reduction
+depends on the request: ``window`` takes their mean, ``suffix`` sums from the first base where the
+alternate window differs (which depends on the variant), and reverse-complement averaging needs the
+other strand's array (``strand="-"``, the log-probs of the reverse complement).
 
 Bounded in bytes (``cachetools.LRUCache`` sized by each array's ``nbytes``; 0 turns it off); arrays are
 stored read-only and returned as stored (no copy).
@@ -13,7 +14,7 @@ stored read-only and returned as stored (no copy).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -30,6 +31,8 @@ class RefKey:
     genome: str
     interval: Interval  # 0-based half-open reference window
     strand: Strand = "+"  # "-": log-probs of the window's reverse complement
+    #: The identity of the sequence the window was read from (``str(SourceIdentity)``).
+    source: str = field(kw_only=True)
 
 
 def _nbytes(array: np.ndarray) -> int:

@@ -6,14 +6,25 @@ An SNV or MNV replaces bases in place. For an insertion or deletion the alternat
 same base and is filled to the reference window's length from the bases after the indel (the Evo 2
 authors' protocol, ArcInstitute/evo2 issue 206), so both windows have the same length and mean scores
 carry no length bias.
+
+At a chromosome end both windows always hold their whole allele from the same start. Where the
+alternate window cannot be filled (a deletion near the end), both windows end that many bases earlier;
+where no pair of equal-length windows can hold both alleles (a deletion ending fewer bases before the
+end than it deletes, an insertion running past the end) the variant is refused with ``OutOfBounds``
+naming the chromosome end: it is never scored as something else. Windows are not shifted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from service.coords import Interval, Variant
-from service.errors import InvalidVariant, OutOfBounds, RefMismatch
+from service.errors import AmbiguousWindow, InvalidVariant, OutOfBounds, RefMismatch
+
+if TYPE_CHECKING:
+    from service.genome.base import SourceIdentity
 
 
 @dataclass(frozen=True)
@@ -35,10 +46,51 @@ class VariantWindows:
     index: int
     ref_seq: str
     alt_seq: str
+    #: The sequence the windows were read from (set by the engine before scoring).
+    source: SourceIdentity | None = None
+
+    @cached_property
+    def non_acgt_ref(self) -> int:
+        """Bases other than A, C, G and T (N and IUPAC codes) in the reference window."""
+        return non_acgt(self.ref_seq)
+
+    @cached_property
+    def non_acgt_alt(self) -> int:
+        """The same in the alternate window (its allele is always A, C, G, T)."""
+        return non_acgt(self.alt_seq)
+
+
+def non_acgt(seq: str) -> int:
+    """How many characters of ``seq`` (upper-case bases) are not A, C, G or T."""
+    return len(seq.encode("latin-1", "replace").translate(None, b"ACGT"))
+
+
+def check_ambiguity(windows: VariantWindows, max_fraction: float) -> AmbiguousWindow | None:
+    """The error for windows whose share of non-ACGT bases exceeds ``max_fraction`` (None if within)."""
+    length = len(windows.ref_seq)
+    ref_n, alt_n = windows.non_acgt_ref, windows.non_acgt_alt
+    fraction = max(ref_n, alt_n) / length if length else 0.0
+    if fraction <= max_fraction:
+        return None
+    v = windows.variant
+    return AmbiguousWindow(
+        f"the window of {v} ({windows.ref_interval.region()}) holds {max(ref_n, alt_n):,} N or other "
+        f"non-ACGT bases of {length:,} ({fraction:.1%}); at most {max_fraction:.1%} is scored",
+        detail={
+            "chrom": v.chrom,
+            "pos": v.pos,
+            "non_acgt_ref": ref_n,
+            "non_acgt_alt": alt_n,
+            "window_length": length,
+            "fraction": fraction,
+            "max_fraction": max_fraction,
+        },
+    )
 
 
 def plan_window(variant: Variant, window: int, chrom_len: int) -> WindowPlan:
-    """The notebook's window rule; raises ``OutOfBounds`` when the variant leaves the chromosome."""
+    """The notebook's window rule; raises ``OutOfBounds`` when no pair of windows of equal length with
+    one start can hold both alleles of the variant inside the chromosome."""
     if window < 2 or window % 2:
         raise ValueError(f"window must be an even number ≥ 2, got {window}")
     p = variant.start
@@ -51,10 +103,38 @@ def plan_window(variant: Variant, window: int, chrom_len: int) -> WindowPlan:
     half = window // 2
     start = max(0, p - half)
     end = max(min(chrom_len, p + half), p + ref_len)
-    # A deletion pulls in as many extra bases after the window as it removes.
-    span_end = min(chrom_len, end + max(0, ref_len - len(variant.alt)))
-    return WindowPlan(
-        Interval(variant.chrom, start, end), Interval(variant.chrom, start, span_end), p - start
+    # A deletion's alternate window reads as many bases past the reference window as it deletes.
+    deleted = max(0, ref_len - len(variant.alt))
+    after = chrom_len - (p + ref_len)
+    if after < deleted:
+        raise _no_room(
+            variant, chrom_len, f"ends {after} bp before", f"{deleted} bases after the deleted ones"
+        )
+    end = min(end, chrom_len - deleted)  # near the end both windows end earlier, by the same bases
+    if p + len(variant.alt) > end:
+        if end < chrom_len:
+            raise OutOfBounds(
+                f"a {window}-bp window cannot hold the {len(variant.alt)}-bp allele at "
+                f"{variant.chrom}:{variant.pos}",
+                detail={"chrom": variant.chrom, "pos": variant.pos, "window": window},
+            )
+        raise _no_room(
+            variant,
+            chrom_len,
+            f"starts {chrom_len - p} bp before",
+            f"room for its {len(variant.alt)}-bp allele",
+        )
+    span = Interval(variant.chrom, start, end + deleted)
+    return WindowPlan(Interval(variant.chrom, start, end), span, p - start)
+
+
+def _no_room(variant: Variant, chrom_len: int, where: str, needs: str) -> OutOfBounds:
+    """The ``OutOfBounds`` of a variant whose windows cannot hold both alleles at the chromosome end."""
+    return OutOfBounds(
+        f"the {variant.kind} at {variant.chrom}:{variant.pos} {where} the end of {variant.chrom} "
+        f"({chrom_len:,} bp); its alternate window needs {needs}: no pair of equal-length windows with "
+        "one start holds both alleles, and it is not scored as another variant",
+        detail={"chrom": variant.chrom, "pos": variant.pos, "chrom_length": chrom_len, "end": "end"},
     )
 
 
@@ -95,33 +175,16 @@ def build_windows(variant: Variant, plan: WindowPlan, span_bases: str) -> Varian
             },
         )
     assert variant.ref is not None
-    ref_rel_end = plan.ref_interval.end - span.start
-    ref_seq = span_bases[:ref_rel_end]
-    n = len(ref_seq)
+    ref_seq = span_bases[: plan.ref_interval.end - span.start]
     tail_start = p_rel + len(variant.ref)
-    tail_len = n - p_rel - len(variant.alt)
-    if tail_len < 0:
-        raise OutOfBounds(
-            f"the insertion at {variant.chrom}:{variant.pos} does not fit in a window clamped at the "
-            "chromosome end",
-            detail={"chrom": variant.chrom, "pos": variant.pos},
-        )
-    tail = span_bases[tail_start : tail_start + tail_len]
-    alt_seq = span_bases[:p_rel] + variant.alt + tail
-    if len(alt_seq) < n:
-        # A deletion near the chromosome end: both windows shrink to what the alt window can fill.
-        ref_seq = ref_seq[: len(alt_seq)]
-        if ref_seq == alt_seq:
-            raise OutOfBounds(
-                f"the deletion at {variant.chrom}:{variant.pos} runs to the chromosome end: no window "
-                "of equal length shows it",
-                detail={"chrom": variant.chrom, "pos": variant.pos},
-            )
-    alt_end = span.start + tail_start + len(tail)
+    tail_len = len(ref_seq) - p_rel - len(variant.alt)
+    alt_seq = span_bases[:p_rel] + variant.alt + span_bases[tail_start : tail_start + tail_len]
+    if tail_len < 0 or len(alt_seq) != len(ref_seq):  # plan_window leaves room for both
+        raise ValueError(f"{plan} cannot hold both alleles of {variant}")
     return VariantWindows(
         variant=variant,
-        ref_interval=Interval(span.chrom, span.start, span.start + len(ref_seq)),
-        alt_interval=Interval(span.chrom, span.start, alt_end),
+        ref_interval=plan.ref_interval,
+        alt_interval=Interval(span.chrom, span.start, span.start + tail_start + tail_len),
         index=plan.index,
         ref_seq=ref_seq,
         alt_seq=alt_seq,

@@ -1,7 +1,9 @@
 """The genome-source protocol.
 
 Every source speaks 0-based half-open ``Interval`` s and returns **upper-case** bases (UCSC's
-soft-masked lower case is upper-cased at the edge) of exactly ``len(interval)`` characters.
+soft-masked lower case is upper-cased at the edge) of exactly ``len(interval)`` characters, and states
+what sequence it serves (``SourceIdentity``): two sources with one identity serve the same bases, so
+either may answer for the other, and a reference score is kept under its source's identity.
 """
 
 from __future__ import annotations
@@ -13,6 +15,30 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from service.coords import Interval
 
 BreakerState = Literal["closed", "open", "half_open"]
+
+#: UCSC's own descriptions of its assemblies (``/list/ucscGenomes``): the version of the sequence
+#: UCSC serves, and the bundled slices, byte-identical extracts of it, serve.
+UCSC_ASSEMBLIES = {"hg38": "Dec. 2013 (GRCh38/hg38)", "hg19": "Feb. 2009 (GRCh37/hg19)"}
+
+
+@dataclass(frozen=True)
+class SourceIdentity:
+    """What sequence a source serves for one build: its origin, the build and a version or checksum.
+
+    ``ucsc`` with UCSC's assembly description for UCSC and the bundled slices (one sequence family);
+    ``fasta`` with a checksum of the file's index (names, lengths, layout) and size for a local FASTA.
+    """
+
+    name: str
+    assembly: str
+    version: str
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.assembly}:{self.version}"
+
+
+def ucsc_identity(genome: str) -> SourceIdentity:
+    return SourceIdentity("ucsc", genome, UCSC_ASSEMBLIES.get(genome, genome))
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,15 @@ class GenomeSource(Protocol):
 
     def covers(self, genome: str, interval: Interval) -> bool:
         """Whether this source can serve ``interval`` without asking anyone (cheap, no I/O)."""
+        ...
+
+    def holds_chromosome(self, genome: str, chrom: str) -> bool:
+        """Whether this source serves all of ``chrom`` (a FASTA record, UCSC), not only slices of it."""
+        ...
+
+    def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
+        """The sequence this source serves for ``genome`` (for ``chrom``: a layered source serves
+        chromosomes from different sources); raises ``UnknownGenome``."""
         ...
 
     async def fetch(self, genome: str, interval: Interval) -> str:

@@ -1,7 +1,9 @@
 """Real reference slices shipped as package data, so BRCA1 queries need no network.
 
-Files are named ``{genome}_{chrom}_{first}-{last}.fa`` with 1-based inclusive bounds (as in their
-headers); chromosome sizes for hg38 and hg19 come from ``chrom_sizes.tsv``. Provenance:
+The slices are byte-identical extracts of UCSC's hg38 and hg19 assemblies (upper case), so this source
+states UCSC's identity: it serves the same sequence as UCSC, for the regions it holds, and never a
+whole chromosome. Files are named ``{genome}_{chrom}_{first}-{last}.fa`` with 1-based inclusive bounds
+(as in their headers); chromosome sizes for hg38 and hg19 come from ``chrom_sizes.tsv``. Provenance:
 ``service/data/genome/README.md``.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 
 from service.coords import Interval
 from service.errors import UnknownGenome
-from service.genome.base import SourceStatus
+from service.genome.base import SourceIdentity, SourceStatus, ucsc_identity
 
 _NAME_RE = re.compile(r"^(?P<genome>hg\d+)_(?P<chrom>chr[0-9A-Za-z]+)_(?P<first>\d+)-(?P<last>\d+)\.fa$")
 
@@ -117,6 +119,15 @@ class BundledGenome:
 
     def covers(self, genome: str, interval: Interval) -> bool:
         return self._find(genome, interval) is not None
+
+    def holds_chromosome(self, genome: str, chrom: str) -> bool:
+        return False  # slices only
+
+    def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
+        _, sizes = self._load()
+        if genome not in sizes:
+            raise UnknownGenome(f"unknown genome {genome!r}", detail={"genome": genome})
+        return ucsc_identity(genome)
 
     async def fetch(self, genome: str, interval: Interval) -> str:
         item = self._find(genome, interval)

@@ -1,19 +1,22 @@
 """Indexed local FASTA files (plain or bgzipped), one per genome, for offline and bulk work.
 
 pyfaidx does the indexed random access (and reads BGZF through Biopython); this module hides its
-coordinate conventions behind 0-based half-open ``Interval`` s.
+coordinate conventions behind 0-based half-open ``Interval`` s. Record names become the service's
+chromosome names for the file's build (``17`` → ``chr17``; ``MT`` → ``chrM`` in hg38 only, where both are
+the rCRS). A file is identified by a checksum of its index (names, lengths, layout) and its size.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from service.coords import Interval, normalise_chrom
+from service.coords import Interval, resolve_chrom
 from service.errors import OutOfBounds, ServiceError, UnknownChromosome, UnknownGenome
-from service.genome.base import SourceStatus
+from service.genome.base import SourceIdentity, SourceStatus
 
 
 class FastaGenome:
@@ -23,6 +26,7 @@ class FastaGenome:
         self._paths = {genome: Path(path) for genome, path in paths.items()}
         self._files: dict[str, Any] = {}
         self._names: dict[str, dict[str, str]] = {}  # genome → canonical chrom → name in the file
+        self._identities: dict[str, SourceIdentity] = {}
 
     def _open(self, genome: str) -> Any:
         if genome not in self._paths:
@@ -34,7 +38,7 @@ class FastaGenome:
             names = {}
             for name in fasta.keys():  # noqa: SIM118 (iterating a pyfaidx Fasta yields records, not names)
                 try:
-                    names[normalise_chrom(name)[0]] = name
+                    names[resolve_chrom(name, genome)] = name
                 except ServiceError:  # a name no notation maps: keep it as it is
                     names[name] = name
             self._files[genome], self._names[genome] = fasta, names
@@ -43,6 +47,24 @@ class FastaGenome:
     async def chrom_sizes(self, genome: str) -> Mapping[str, int]:
         fasta = self._open(genome)
         return {canonical: len(fasta[name]) for canonical, name in self._names[genome].items()}
+
+    def holds_chromosome(self, genome: str, chrom: str) -> bool:
+        return genome in self._paths and chrom in self._names_of(genome)
+
+    def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
+        """``fasta``, the build, and ``fai-sha256:`` of the index file and the file's size."""
+        if genome not in self._identities:
+            fasta = self._open(genome)
+            digest = hashlib.sha256(Path(fasta.faidx.indexname).read_bytes())
+            digest.update(str(self._paths[genome].stat().st_size).encode())
+            self._identities[genome] = SourceIdentity(
+                "fasta", genome, f"fai-sha256:{digest.hexdigest()[:16]}"
+            )
+        return self._identities[genome]
+
+    def _names_of(self, genome: str) -> dict[str, str]:
+        self._open(genome)
+        return self._names[genome]
 
     def covers(self, genome: str, interval: Interval) -> bool:
         if genome not in self._paths:
@@ -76,4 +98,9 @@ class FastaGenome:
         return (SourceStatus(self.name),)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "files": {g: p.name for g, p in self._paths.items()}}
+        files = {g: p.name for g, p in self._paths.items()}
+        return {
+            "name": self.name,
+            "files": files,
+            "identity": {g: str(i) for g, i in self._identities.items()},
+        }

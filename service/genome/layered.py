@@ -1,17 +1,47 @@
-"""Several genome sources in order: the first that covers an interval serves it.
+"""Several genome sources, and for each build and chromosome the one sequence that serves it.
 
-The usual order is bundled slices, then local FASTA files, then UCSC; chromosome sizes come from the
-first source that knows the genome.
+Sources with the same ``SourceIdentity`` serve the same bases and form one family (the bundled slices
+are extracts of UCSC's assembly, so they and UCSC are one). For each chromosome of a build one family
+serves every window and the chromosome's size:
+
+* the family of the first source, in the configured order, that holds the whole chromosome (a FASTA
+  with that record, UCSC) and lists it among its chromosomes;
+* else the first family that lists it at all (bundled slices alone: only their regions can be read).
+
+Within the family, the first source covering an interval serves it (bundled before UCSC: no network
+for the BRCA1 slices). A family's chromosome sizes come from its first source in order that lists the
+build (the bundled table for UCSC's family, so no network call is made for sizes either). A window is
+never read from one sequence and sized, cached or clustered by another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from service.coords import Interval
-from service.errors import RegionUnavailable, ServiceError, UnknownGenome
-from service.genome.base import GenomeSource, SourceStatus
+from service.errors import RegionUnavailable, UnknownChromosome, UnknownGenome
+from service.genome.base import GenomeSource, SourceIdentity, SourceStatus
+
+
+@dataclass(frozen=True)
+class Family:
+    """Sources serving one sequence (one identity) for a build, in the configured order."""
+
+    identity: SourceIdentity
+    members: tuple[GenomeSource, ...]
+
+    def names(self) -> str:
+        return ", ".join(s.name for s in self.members)
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """For one build: each chromosome's size and the family that serves it."""
+
+    sizes: Mapping[str, int]
+    serving: Mapping[str, Family]
 
 
 class LayeredGenome:
@@ -21,31 +51,113 @@ class LayeredGenome:
         if not sources:
             raise ValueError("at least one genome source is needed")
         self.sources = list(sources)
+        self._plans: dict[str, BuildPlan] = {}
 
-    async def chrom_sizes(self, genome: str) -> Mapping[str, int]:
-        error: ServiceError | None = None
+    def _families(self, genome: str) -> list[Family]:
+        """The families that know ``genome``, in the order of their first source."""
+        grouped: dict[SourceIdentity, list[GenomeSource]] = {}
         for source in self.sources:
             try:
-                return await source.chrom_sizes(genome)
-            except UnknownGenome as exc:
-                error = exc
-        assert error is not None
-        raise error
+                grouped.setdefault(source.identity(genome), []).append(source)
+            except UnknownGenome:
+                continue
+        return [Family(identity, tuple(members)) for identity, members in grouped.items()]
+
+    async def plan(self, genome: str) -> BuildPlan:
+        """Which family serves each chromosome of ``genome`` (worked out once); ``UnknownGenome``."""
+        plan = self._plans.get(genome)
+        if plan is None:  # two concurrent first requests both work it out: the same answer, no harm
+            plan = self._plans[genome] = await self._make_plan(genome)
+        return plan
+
+    async def _make_plan(self, genome: str) -> BuildPlan:
+        families = self._families(genome)
+        if not families:
+            raise UnknownGenome(f"unknown genome {genome!r}", detail={"genome": genome})
+        listed = {family.identity: await _family_sizes(family, genome) for family in families}
+        family_of = {source: family for family in families for source in family.members}
+        sizes: dict[str, int] = {}
+        serving: dict[str, Family] = {}
+        for family in families:
+            for chrom in listed[family.identity]:
+                if chrom not in serving:
+                    chosen = self._choose(genome, chrom, families, listed, family_of)
+                    serving[chrom], sizes[chrom] = chosen, listed[chosen.identity][chrom]
+        return BuildPlan(sizes, serving)
+
+    def _choose(
+        self,
+        genome: str,
+        chrom: str,
+        families: Sequence[Family],
+        listed: Mapping[SourceIdentity, Mapping[str, int]],
+        family_of: Mapping[GenomeSource, Family],
+    ) -> Family:
+        """The family of the first source that holds all of ``chrom`` and lists it; else the first
+        family listing it (slices only)."""
+        for source in self.sources:
+            family = family_of.get(source)
+            if (
+                family is not None
+                and chrom in listed[family.identity]
+                and source.holds_chromosome(genome, chrom)
+            ):
+                return family
+        return next(family for family in families if chrom in listed[family.identity])
+
+    async def chrom_sizes(self, genome: str) -> Mapping[str, int]:
+        return (await self.plan(genome)).sizes
+
+    async def family(self, genome: str, chrom: str) -> Family:
+        serving = (await self.plan(genome)).serving
+        if chrom not in serving:
+            raise UnknownChromosome(
+                f"{chrom} is not a chromosome of {genome}", detail={"chrom": chrom, "genome": genome}
+            )
+        return serving[chrom]
+
+    def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
+        """The sequence serving ``chrom`` once ``genome`` is planned (``chrom_sizes`` plans it);
+        before that, or without ``chrom``, the first family's."""
+        plan = self._plans.get(genome)
+        if chrom is not None and plan is not None:
+            if chrom not in plan.serving:
+                raise UnknownChromosome(
+                    f"{chrom} is not a chromosome of {genome}", detail={"chrom": chrom, "genome": genome}
+                )
+            return plan.serving[chrom].identity
+        families = self._families(genome)
+        if not families:
+            raise UnknownGenome(f"unknown genome {genome!r}", detail={"genome": genome})
+        return families[0].identity
+
+    def holds_chromosome(self, genome: str, chrom: str) -> bool:
+        return any(source.holds_chromosome(genome, chrom) for source in self.sources)
 
     def source_for(self, genome: str, interval: Interval) -> GenomeSource | None:
-        return next((s for s in self.sources if s.covers(genome, interval)), None)
+        """The source that serves ``interval``: within its chromosome's family once planned."""
+        plan = self._plans.get(genome)
+        family = plan.serving.get(interval.chrom) if plan is not None else None
+        candidates = family.members if family is not None else self.sources
+        return next((s for s in candidates if s.covers(genome, interval)), None)
 
     def covers(self, genome: str, interval: Interval) -> bool:
         return self.source_for(genome, interval) is not None
 
     async def fetch(self, genome: str, interval: Interval) -> str:
-        source = self.source_for(genome, interval)
+        family = await self.family(genome, interval.chrom)
+        source = next((s for s in family.members if s.covers(genome, interval)), None)
         if source is None:
-            names = ", ".join(s.name for s in self.sources)
+            names = family.names()
             raise RegionUnavailable(
-                f"no genome source of this deployment ({names}) holds {genome} {interval.region()}; "
-                "configure UCSC or a local FASTA for it",
-                detail={"genome": genome, "region": interval.region(), "sources": names},
+                f"no genome source of this deployment holds {genome} {interval.region()} of "
+                f"{family.identity} (sources: {names}); configure UCSC or a local FASTA for it",
+                detail={
+                    "genome": genome,
+                    "region": interval.region(),
+                    "sources": names,
+                    "source": str(family.identity),
+                },
             )
         return await source.fetch(genome, interval)
 
@@ -58,3 +170,15 @@ class LayeredGenome:
 
     def status(self) -> tuple[SourceStatus, ...]:
         return tuple(status for source in self.sources for status in source.status())
+
+
+async def _family_sizes(family: Family, genome: str) -> Mapping[str, int]:
+    """Sizes from the family's first source that lists ``genome`` (local before remote, in order)."""
+    error: UnknownGenome | None = None
+    for source in family.members:
+        try:
+            return await source.chrom_sizes(genome)
+        except UnknownGenome as exc:
+            error = exc
+    assert error is not None
+    raise error

@@ -41,7 +41,7 @@ from service.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from service.genome.base import SourceStatus, UpstreamStats
+from service.genome.base import SourceIdentity, SourceStatus, UpstreamStats, ucsc_identity
 from service.genome.breaker import CircuitBreaker
 from service.genome.region_cache import RegionCache
 
@@ -135,6 +135,13 @@ class UcscGenome:
 
     def covers(self, genome: str, interval: Interval) -> bool:
         return genome in self.genomes
+
+    def holds_chromosome(self, genome: str, chrom: str) -> bool:
+        return genome in self.genomes
+
+    def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
+        self._check_genome(genome)
+        return ucsc_identity(genome)
 
     async def chrom_sizes(self, genome: str) -> Mapping[str, int]:
         self._check_genome(genome)

@@ -279,6 +279,8 @@ async def test_labels_are_given_only_on_the_calibrations_own_scale(make_app, kme
         "n": 3893,
         "n_lof": 823,
         "window": 8192,
+        "variant_kinds": ["snv"],  # a file that does not say what it was fitted on labels nothing
+        "window_lengths": [8192],
         "options": {"delta_method": "window", "reverse_complement": False},
         "threshold": 1.0,  # every delta of this model lies below it
         "auroc": {"overall": {"value": 0.9, "ci95": [0.88, 0.92], "n": 3893, "n_lof": 823}},
@@ -302,6 +304,7 @@ async def test_labels_are_given_only_on_the_calibrations_own_scale(make_app, kme
             )
         ).json()
     assert same["label"] == "likely_pathogenic" and same["probability_lof"] is not None
-    assert other_window["results"][0]["label"] == "uncalibrated"
-    assert other_method["results"][0]["label"] == "uncalibrated"
+    assert other_window["results"][0]["label"] is None
+    assert other_window["results"][0]["label_reason"] == "options_outside_calibration"
+    assert other_method["results"][0]["label"] is None
     assert legacy["prediction"] == "Likely pathogenic"

@@ -208,8 +208,11 @@ def test_score_variants_as_a_table_or_json(
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["variant", "genome", "delta_score", "label", "p_lof", "note"]
     assert (
-        table[1].startswith("chr17:43119628:T:G") and "+0.000224" in table[1] and "uncalibrated" in table[1]
+        table[1].startswith("chr17:43119628:T:G")
+        and "+0.000224" in table[1]
+        and "model_not_validated" in table[1]
     )
+    assert "BRCA1 percentile" in table[1]  # the k-mer model gets no label but its delta has context
     assert "as chr17:43119628:T:A" in table[2]
 
     assert main(["score", "chr17:43119628:T:G", "chr17:43119628:C:G", "--json", "--url", url]) == 1

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from service.coords import Interval
+from service.genome.base import SourceIdentity
 from service.genome.bundled import BundledGenome
 from service.genome.layered import LayeredGenome
 
@@ -31,6 +32,12 @@ class CountingGenome:
 
     def covers(self, genome: str, interval: Interval) -> bool:
         return self.inner.covers(genome, interval)
+
+    def holds_chromosome(self, genome: str, chrom: str) -> bool:
+        return self.inner.holds_chromosome(genome, chrom)
+
+    def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
+        return self.inner.identity(genome, chrom)
 
     async def fetch(self, genome: str, interval: Interval) -> str:
         self.fetches.append(interval)
@@ -187,6 +194,12 @@ class SyntheticGenome:
 
     def covers(self, genome: str, interval: Interval) -> bool:
         return interval.chrom == "chr1"
+
+    def holds_chromosome(self, genome: str, chrom: str) -> bool:
+        return chrom == "chr1"
+
+    def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
+        return SourceIdentity(self.name, genome, "made up")
 
     async def fetch(self, genome: str, interval: Interval) -> str:
         return self.bases[interval.start : interval.end]

@@ -10,8 +10,22 @@ from service.coords import Interval
 from service.domain.score_cache import RefKey, ScoreCache
 
 
-def key(start: int, *, strand: str = "+", model: str = "m", genome: str = "hg38", length: int = 9) -> RefKey:
-    return RefKey(model, genome, Interval("chr17", start, start + length), strand)  # type: ignore[arg-type]
+def key(
+    start: int,
+    *,
+    strand: str = "+",
+    model: str = "m",
+    genome: str = "hg38",
+    length: int = 9,
+    source: str = "s:hg38:1",
+) -> RefKey:
+    return RefKey(model, genome, Interval("chr17", start, start + length), strand, source=source)  # type: ignore[arg-type]
+
+
+def test_the_same_window_of_another_sequence_is_another_entry():
+    cache = ScoreCache(max_bytes=2**20)
+    cache.put(key(0, source="ucsc:hg38:Dec. 2013 (GRCh38/hg38)"), lp(0))
+    assert cache.get(key(0, source="fasta:hg38:fai-sha256:0123456789abcdef")) is None
 
 
 def lp(value: float, length: int = 8) -> np.ndarray:

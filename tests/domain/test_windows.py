@@ -146,3 +146,74 @@ async def test_all_findlay_snvs_get_the_notebooks_windows_and_their_ref_base():
         assert w.ref_interval.start == snv.pos - 1 - W // 2
         ref_windows.add(w.ref_interval)
     assert len(ref_windows) == 1326
+
+
+# --- both chromosome ends, every kind of variant (issue 13) --------------------------------------------
+
+END_CHROM = "".join(random.Random(13).choice("ACGT") for _ in range(30_000))
+
+
+def edge_variants(chrom: str) -> list[Variant]:
+    """Deletions, insertions, MNVs and SNVs at the first and last 80 bases of ``chrom``."""
+    n = len(chrom)
+    out = []
+    for p in [*range(0, 80), *range(n - 80, n)]:
+        for ref_len in range(1, 6):
+            if p + ref_len > n:
+                continue
+            ref = chrom[p : p + ref_len]
+            out.append(
+                Variant("chrT", p + 1, ref, ref[0])
+                if ref_len > 1
+                else Variant("chrT", p + 1, ref, ref + "GA")
+            )
+            swapped = "".join("A" if b != "A" else "C" for b in ref)
+            out.append(Variant("chrT", p + 1, ref, swapped))  # SNV or MNV
+    return out
+
+
+def check_windows(variant: Variant, w, chrom: str) -> None:
+    """Both windows start at the same base, have the same length and hold their whole allele."""
+    ref, alt = variant.ref, variant.alt
+    assert ref is not None
+    start, index = w.ref_interval.start, w.index
+    n = len(w.ref_seq)
+    assert len(w.alt_seq) == n and w.alt_interval.start == start
+    assert w.ref_seq == chrom[start : w.ref_interval.end]
+    assert w.ref_seq[index : index + len(ref)] == ref, variant
+    assert w.alt_seq[:index] == w.ref_seq[:index]
+    assert w.alt_seq[index : index + len(alt)] == alt, variant
+    after = variant.start + len(ref)
+    assert w.alt_seq[index + len(alt) :] == chrom[after : after + n - index - len(alt)]
+
+
+@pytest.mark.parametrize("window", [128, W])
+def test_every_variant_near_either_chromosome_end_shows_both_alleles_or_is_refused_naming_the_end(window):
+    """A deletion running into the last bases once came back as a substitution: its reference window was
+    trimmed to the alternate's length and lost the deleted bases. Now every variant either gets windows
+    that hold both alleles whole, or an ``out_of_bounds`` that names the chromosome end, and only where no
+    pair of equal-length windows with one start can hold them."""
+    n = len(END_CHROM)
+    refused = 0
+    for variant in edge_variants(END_CHROM):
+        ref_len, alt_len = len(variant.ref or ""), len(variant.alt)
+        after = n - (variant.start + ref_len)  # bases of the chromosome after the ref allele
+        impossible = after < ref_len - alt_len or variant.start + alt_len > n
+        try:
+            w = windows_for(variant, END_CHROM, window)
+        except OutOfBounds as exc:
+            assert impossible, (variant, exc.message)
+            assert "end of chrT (30,000 bp)" in exc.message
+            assert exc.detail["chrom_length"] == n
+            refused += 1
+            continue
+        assert not impossible, variant
+        check_windows(variant, w, END_CHROM)
+    assert refused > 0
+
+
+def test_the_window_rule_at_the_chromosome_start_is_the_notebooks():
+    ref = END_CHROM[0:4]
+    w = windows_for(Variant("chrT", 1, ref, ref[0]), END_CHROM)
+    assert w.ref_interval == Interval("chrT", 0, W // 2) and w.index == 0
+    assert w.alt_seq == ref[0] + END_CHROM[4 : W // 2 + 3]

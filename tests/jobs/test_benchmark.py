@@ -18,8 +18,11 @@ from service.coords import parse_variant
 from service.domain.calibration import (
     LIKELY_BENIGN,
     LIKELY_PATHOGENIC,
-    UNCALIBRATED,
+    MODEL_NOT_VALIDATED,
+    NO_CALIBRATION,
+    OPTIONS_OUTSIDE,
     Calibration,
+    DeltaScale,
     load_calibration,
 )
 from service.domain.options import DeltaOptions
@@ -302,28 +305,41 @@ def test_cli_writes_plots_report_and_a_calibration_whose_labels_follow_the_thres
     threshold = calibration.threshold
     assert threshold == report["threshold"]["value"]
     rows = read_deltas(out / "deltas.tsv")
-    for ref_score, alt_score in rows.values():
-        delta = alt_score - ref_score
+    for row in rows.values():
+        delta = row.alt_score - row.ref_score
         label = calibration.label(delta)
         assert label.label == (LIKELY_PATHOGENIC if delta < threshold else LIKELY_BENIGN)
         p = 1 / (1 + math.exp(-(data["logistic"]["intercept"] + data["logistic"]["slope"] * delta)))
         assert label.probability_lof == pytest.approx(p)
         assert label.confidence == pytest.approx(p if delta < threshold else 1 - p)
-    # Deltas from other windows or options are on another scale: no label.
-    assert calibration.label(threshold - 1, window=4096).label == UNCALIBRATED
-    assert calibration.label(threshold - 1, reverse_complement=True).label == UNCALIBRATED
-    assert calibration.label(threshold - 1, window=8192, delta_method="window").label == LIKELY_PATHOGENIC
+    # Deltas from other windows or options are on another scale: no label, and the reason says so.
+    assert calibration.label(threshold - 1, DeltaScale(window=4096)).label is None
+    assert calibration.label(threshold - 1, DeltaScale(window=4096)).reason == OPTIONS_OUTSIDE
+    assert calibration.label(threshold - 1, DeltaScale(reverse_complement=True)).label is None
+    assert (
+        calibration.label(threshold - 1, DeltaScale(window=8192, delta_method="window")).label
+        == LIKELY_PATHOGENIC
+    )
+    # Fitted on SNVs in full 8,192-bp windows: nothing else is labelled.
+    assert data["variant_kinds"] == ["snv"] and data["window_lengths"] == [8192]
+    assert (
+        calibration.label(threshold - 1, DeltaScale(kind="snv", window_length=8192)).label
+        == LIKELY_PATHOGENIC
+    )
+    assert calibration.label(threshold - 1, DeltaScale(kind="deletion", window_length=8192)).label is None
+    assert calibration.label(threshold - 1, DeltaScale(kind="snv", window_length=8000)).label is None
     assert "scope" in calibration.describe() and calibration.describe()["remeasured"] is True
 
 
-def test_a_model_without_signal_is_labelled_uncalibrated(tmp_path, kmer_scorer):
+def test_a_model_without_signal_gets_no_label(tmp_path, kmer_scorer):
     report = run_benchmark(kmer_scorer, BenchmarkOptions(n=60, subset="stratified"))
     assert report["auroc"]["overall"]["value"] < 0.6  # the k-mer baseline has no signal here
     write_calibration(calibration_record(report, command="test"), tmp_path)
     calibration = load_calibration(kmer_scorer.name, tmp_path)
     assert calibration.threshold is not None and not calibration.usable
     for delta in (-1.0, calibration.threshold - 1e-9, 0.0, 1.0):
-        assert calibration.label(delta).label == UNCALIBRATED
+        assert calibration.label(delta).label is None
+        assert calibration.label(delta).reason == MODEL_NOT_VALIDATED
         assert calibration.label(delta).probability_lof is None
 
 
@@ -347,7 +363,7 @@ def test_a_perfect_score_on_a_tiny_subset_gives_no_labels():
     calibration = Calibration("lucky", calibration_record(report))
     assert calibration.auroc == 1.0 and calibration.threshold is not None
     assert not calibration.usable
-    assert calibration.label(-1.0).label == UNCALIBRATED
+    assert calibration.label(-1.0).label is None
 
 
 def test_packaged_kmer_calibration_is_the_measured_full_run(kmer_scorer):
@@ -359,7 +375,7 @@ def test_packaged_kmer_calibration_is_the_measured_full_run(kmer_scorer):
     assert report["auroc"]["overall"]["value"] == pytest.approx(calibration.auroc, abs=1e-9)
     assert report["threshold"]["value"] == pytest.approx(calibration.threshold, rel=1e-9)
     assert calibration.auroc is not None and calibration.auroc < 0.6
-    assert calibration.label(-1.0).label == UNCALIBRATED
+    assert calibration.label(-1.0).label is None
 
 
 def leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
@@ -405,7 +421,7 @@ def test_original_evo2_7b_threshold_is_kept_and_marked_not_remeasured():
     above = calibration.label(-0.0009178519 + 1e-6)
     assert (below.label, above.label) == (LIKELY_PATHOGENIC, LIKELY_BENIGN)
     assert below.probability_lof is None and below.confidence is None
-    assert load_calibration("no-such-model").label(-1.0).label == UNCALIBRATED
+    assert load_calibration("no-such-model").label(-1.0).reason == NO_CALIBRATION
 
 
 # --------------------------------------------------------------------------- Evo 2 code path
@@ -429,3 +445,68 @@ def test_tiny_evo2_scores_brca1_windows_through_the_engine(findlay):
     alt = ref[: window // 2] + snv.alt + ref[window // 2 + 1 :]
     ref_lp, alt_lp = scorer.log_probs([ref, alt])
     assert rows[0].delta == pytest.approx(float(alt_lp.mean() - ref_lp.mean()), abs=1e-6)
+
+
+# --------------------------------------------------------------------------- what the report adds (issue 13)
+
+
+def brute_average_precision(scores: Sequence[float], positives: Sequence[bool]) -> float:
+    """Average precision: the sum over distinct thresholds (high to low) of precision × recall gained."""
+    n_pos = sum(positives)
+    total, recall_before = 0.0, 0.0
+    for t in sorted(set(scores), reverse=True):
+        called = [y for s, y in zip(scores, positives, strict=True) if s >= t]
+        recall = sum(called) / n_pos
+        total += (recall - recall_before) * sum(called) / len(called)
+        recall_before = recall
+    return total
+
+
+def test_the_report_gives_auprc_medians_and_the_window_suffix_noise(kmer_scorer, findlay):
+    result = asyncio.run(benchmark(kmer_scorer, BenchmarkOptions(n=120, subset="stratified"), snvs=findlay))
+    report, rows = result.report, result.rows
+    deltas = [r.delta for r in rows]
+    lof = [r.snv.is_lof for r in rows]
+    auprc = report["auprc"]["overall"]
+    assert auprc["value"] == pytest.approx(brute_average_precision([-d for d in deltas], lof), abs=1e-12)
+    assert auprc["baseline"] == pytest.approx(sum(lof) / len(lof))
+    assert report["class_stats"]["lof"]["median"] == pytest.approx(
+        float(np.median([d for d, y in zip(deltas, lof, strict=True) if y]))
+    )
+    noise = report["method_noise"]
+    assert noise["n"] == 120
+    assert all(r.window_delta == r.delta for r in rows)  # the run's method is the window mean
+    gaps = [abs(r.window_delta - r.suffix_delta) for r in rows]  # type: ignore[operator]
+    assert noise["max_abs_gap"] == max(gaps) < 1e-13  # the k-mer model is exact float64 and causal
+    assert report["variant_kinds"] == ["snv"] and report["window_lengths"] == [8192]
+
+
+def test_cadd_and_phylop_anchors_are_computed_from_the_findlay_table(findlay):
+    rows = [ScoredSnv(s, 0.0, 0.0) for s in findlay]
+    report = evaluate(rows)
+    by_name = {item["name"]: item["auroc"]["value"] for item in report["table_predictors"]}
+    lof = [s.is_lof for s in findlay]
+    assert by_name["CADD v1.3"] == pytest.approx(brute_auroc([s.cadd for s in findlay], lof), abs=1e-12)
+    assert by_name["phyloP (mammalian)"] == pytest.approx(
+        brute_auroc([s.phylop for s in findlay], lof), abs=1e-12
+    )
+    # The figures published with the table's columns (Findlay et al. 2018, all 3,893 SNVs).
+    assert (round(by_name["CADD v1.3"], 3), round(by_name["phyloP (mammalian)"], 3)) == (0.804, 0.781)
+
+
+def test_the_printed_table_shows_the_anchors_beside_the_runs_own_numbers(tmp_path, kmer_scorer, capsys):
+    cli = load_cli()
+    argv = ["--model", "kmer", "--n", "80", "--subset", "stratified", "--out", str(tmp_path), "--no-progress"]
+    report = cli.main(argv, scorer=kmer_scorer)
+    printed = capsys.readouterr().out
+    for anchor in ("evo2_1b_base", "0.730", "NVIDIA", "0.880", "CADD v1.3", "phyloP (mammalian)", "AUPRC"):
+        assert anchor in printed, anchor
+    assert "window vs suffix delta" in printed and "median" in printed
+    assert f"{report['auroc']['overall']['value']:.3f} (overall; this run)" in printed
+
+
+def test_a_deltas_file_of_the_previous_format_is_refused_by_name(tmp_path, kmer_scorer):
+    deltas_path = tmp_path / "deltas.tsv"
+    deltas_path.write_text("# brca1-benchmark deltas v1\n# {}\nvariant\n")
+    with pytest.raises(InvalidRequest, match="older benchmark"):
+        run_benchmark(kmer_scorer, BenchmarkOptions(n=5, deltas_path=deltas_path))

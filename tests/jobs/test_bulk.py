@@ -21,6 +21,7 @@ from service.coords import Interval
 from service.domain.delta import DeltaEngine
 from service.domain.options import DeltaOptions
 from service.errors import InvalidRequest
+from service.genome.base import SourceIdentity
 from service.genome.bundled import BundledGenome
 from service.jobs import bulk
 from service.scoring.kmer import KmerScorer
@@ -47,6 +48,12 @@ class CountingGenome:
 
     def covers(self, genome: str, interval: Interval) -> bool:
         return self.inner.covers(genome, interval)
+
+    def holds_chromosome(self, genome: str, chrom: str) -> bool:
+        return self.inner.holds_chromosome(genome, chrom)
+
+    def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
+        return self.inner.identity(genome, chrom)
 
     async def fetch(self, genome: str, interval: Interval) -> str:
         self.fetches.append((genome, interval))

@@ -88,6 +88,7 @@ def delta_engine(
         load_calibration(runner.scorer.name, s.calibration_dir),
         windows=limits,
         cluster_max_bp=cluster_max_bp or s.cluster_max_bp,
+        max_non_acgt_fraction=s.max_non_acgt_fraction,
         cache=cache,
     )
 

@@ -131,6 +131,33 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** DeltaContextBody */
+        DeltaContextBody: {
+            /**
+             * Percentile
+             * @description Percent of the calibration's BRCA1 benchmark SNVs whose delta is at most this one.
+             */
+            percentile: number;
+            /**
+             * Lof Fraction
+             * @description Fraction of its LOF SNVs whose delta is at most this one.
+             */
+            lof_fraction: number;
+            /**
+             * Func Fraction
+             * @description Fraction of its FUNC/INT SNVs whose delta is at most this one.
+             */
+            func_fraction: number;
+            /** N Lof */
+            n_lof: number;
+            /** N Func */
+            n_func: number;
+            /**
+             * Note
+             * @description Always: relative to BRCA1 SGE variants under this model (the Findlay et al. 2018 SNVs the benchmark scored): a description of where this delta falls among theirs, not a clinical probability.
+             */
+            note: string;
+        };
         /** ErrorBody */
         ErrorBody: {
             /**
@@ -227,11 +254,14 @@ export interface components {
             delta_score: number;
             /**
              * Prediction
-             * @description 'Likely pathogenic', 'Likely benign' or 'Uncalibrated model'.
+             * @description 'Likely pathogenic', 'Likely benign', 'Uncalibrated model', or 'Not labelled: <reason>' outside the calibration.
              */
             prediction: string;
-            /** Classification Confidence */
-            classification_confidence: number;
+            /**
+             * Classification Confidence
+             * @description Fitted probability that the prediction is right; null without a label or a fit.
+             */
+            classification_confidence: number | null;
         };
         /** SaturationRequest */
         SaturationRequest: {
@@ -321,6 +351,7 @@ export interface components {
             delta_method: "window" | "suffix";
             /** Reverse Complement */
             reverse_complement: boolean;
+            source: components["schemas"]["SequenceSource"];
             /**
              * Alleles
              * @description Column order of 'deltas': A, C, G, T.
@@ -390,6 +421,27 @@ export interface components {
              * @description Element i is log p(x[i+1] | x[0..i]) (0-based), L - 1 values; on request.
              */
             log_probs?: number[] | null;
+        };
+        /**
+         * SequenceSource
+         * @description The sequence the windows were read from: the bundled slices are UCSC's own bases (name 'ucsc').
+         */
+        SequenceSource: {
+            /**
+             * Name
+             * @description 'ucsc' (UCSC's assembly, also the bundled slices) or 'fasta'.
+             */
+            name: string;
+            /**
+             * Assembly
+             * @description The build it serves, e.g. 'hg38'.
+             */
+            assembly: string;
+            /**
+             * Version
+             * @description UCSC's assembly description, or for a FASTA 'fai-sha256:' and a checksum of its index.
+             */
+            version: string;
         };
         /** VariantDeltaRequest */
         VariantDeltaRequest: {
@@ -562,10 +614,14 @@ export interface components {
             reverse_complement: boolean;
             /**
              * Label
-             * @description From the model's BRCA1 calibration; 'uncalibrated' without one.
-             * @enum {string}
+             * @description From the model's BRCA1 calibration; null outside it (label_reason says why).
              */
-            label: "likely_pathogenic" | "likely_benign" | "uncalibrated";
+            label: ("likely_pathogenic" | "likely_benign") | null;
+            /**
+             * Label Reason
+             * @description Why there is no label (null when there is one): 'no_calibration': the model has no calibration file, or the file no threshold; 'model_not_validated': the model's BRCA1 AUROC is below 0.6, its 95% interval reaches 0.5, or a class had fewer than 10 rows; 'non_finite_delta': the delta is not a finite number; 'options_outside_calibration': the request's window, delta method or strand averaging differs from the calibration's; 'calibration_scope_unknown': the calibration file does not say which variant kinds and window lengths it was fitted on; 'kind_outside_calibration': the calibration was not fitted on variants of this kind (BRCA1: SNVs only); 'window_length_outside_calibration': the window (shortened at a chromosome end) is not a length the calibration was fitted on; 'window_has_n': a window holds N or other non-ACGT bases.
+             */
+            label_reason?: ("no_calibration" | "model_not_validated" | "non_finite_delta" | "options_outside_calibration" | "calibration_scope_unknown" | "kind_outside_calibration" | "window_length_outside_calibration" | "window_has_n") | null;
             /**
              * Probability Lof
              * @description Calibrated probability of loss of function (BRCA1-trained; not a clinical call).
@@ -573,9 +629,27 @@ export interface components {
             probability_lof?: number | null;
             /**
              * Confidence
-             * @description Fitted probability that the label is right (p for likely_pathogenic, 1 - p for likely_benign); null without a logistic fit or when uncalibrated.
+             * @description Fitted probability that the label is right (p for likely_pathogenic, 1 - p for likely_benign); null without a logistic fit or without a label.
              */
             confidence?: number | null;
+            /**
+             * Non Acgt Ref
+             * @description Bases other than A, C, G, T (N included) in the reference window.
+             */
+            non_acgt_ref: number;
+            /**
+             * Non Acgt Alt
+             * @description The same in the alternate window.
+             */
+            non_acgt_alt: number;
+            source: components["schemas"]["SequenceSource"];
+            /** @description Where the delta falls among the BRCA1 benchmark's deltas under this model (null with context_reason when the delta is on another scale); never a clinical probability. */
+            context?: components["schemas"]["DeltaContextBody"] | null;
+            /**
+             * Context Reason
+             * @description Why there is no context: 'no_distribution': the calibration file keeps no distribution of benchmark deltas; 'non_finite_delta': the delta is not a finite number; 'options_outside_calibration': the request's window, delta method or strand averaging differs from the calibration's; 'window_length_outside_calibration': the window is not a length the benchmark's deltas were computed on.
+             */
+            context_reason?: ("no_distribution" | "non_finite_delta" | "options_outside_calibration" | "window_length_outside_calibration") | null;
             /** Model */
             model: string;
         };

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -36,6 +37,8 @@ def calibration_record(
         n=report["n"],
         n_lof=report["n_lof"],
         window=options["window"],
+        variant_kinds=report.get("variant_kinds"),
+        window_lengths=report.get("window_lengths"),
         options=ScaleOptions(
             delta_method=options["delta_method"], reverse_complement=options["reverse_complement"]
         ),
@@ -48,6 +51,7 @@ def calibration_record(
         class_stats=report["class_stats"],
         auroc=report["auroc"],
         logistic={k: logistic[k] for k in LOGISTIC_FIELDS} if logistic else None,
+        distribution=report.get("distribution"),
         command=command,
     )
 
@@ -76,8 +80,17 @@ def write_calibration(record: CalibrationFile, directory: Path) -> Written:
     path = directory / f"{record.model}.json"
     if _holds(path, record):
         return Written(path, changed=False)
-    path.write_text(json.dumps(record.as_json(), indent=2) + "\n")
+    path.write_text(dumps(record.as_json()) + "\n")
     return Written(path, changed=True)
+
+
+#: A JSON array of numbers only, as ``json.dumps(indent=2)`` spreads it over lines.
+_NUMBER_ARRAY = re.compile(r"\[[-+0-9.eE,\s]*\]")
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """Indented JSON with every array of numbers on one line (the distribution is 3,893 numbers)."""
+    return _NUMBER_ARRAY.sub(lambda m: json.dumps(json.loads(m.group(0))), json.dumps(data, indent=2))
 
 
 def _holds(path: Path, record: CalibrationFile) -> bool:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from service.coords import Variant
+
 GENOME = "hg19"
 DATASET = "Findlay et al. 2018 BRCA1 saturation genome editing (Nature 562:217), LOF vs FUNC/INT"
 #: Consequences that change the protein-coding sequence (the rest are splice-region, intronic, UTR).
@@ -26,6 +28,9 @@ class FindlaySnv:
     consequence: str
     function_score: float
     func_class: str  # FUNC, INT or LOF
+    #: The table's own predictor scores (Findlay et al. 2018): CADD v1.3 and mammalian phyloP.
+    cadd: float | None = None
+    phylop: float | None = None
 
     @property
     def is_lof(self) -> bool:
@@ -39,6 +44,10 @@ class FindlaySnv:
     def notation(self) -> str:
         return f"{self.chrom}:{self.pos}:{self.ref}:{self.alt}"
 
+    @property
+    def kind(self) -> str:
+        return Variant(self.chrom, self.pos, self.ref, self.alt).kind
+
 
 @dataclass(frozen=True)
 class ScoredSnv:
@@ -47,6 +56,10 @@ class ScoredSnv:
     snv: FindlaySnv
     ref_score: float
     alt_score: float
+    #: Length of the windows scored, and the delta under both reductions of the same log-probs.
+    window_length: int | None = None
+    window_delta: float | None = None
+    suffix_delta: float | None = None
 
     @property
     def delta(self) -> float:
@@ -68,6 +81,14 @@ def load_findlay(path: Path | None = None) -> list[FindlaySnv]:
                 consequence=row["consequence"],
                 function_score=float(row["function_score_mean"]),
                 func_class=row["func_class"],
+                cadd=_number(row.get("cadd_score")),
+                phylop=_number(row.get("phylop_mammalian")),
             )
             for row in csv.DictReader(handle, delimiter="\t")
         ]
+
+
+def _number(text: str | None) -> float | None:
+    if text is None or text in ("", "NA"):
+        return None
+    return float(text)

@@ -29,7 +29,10 @@ class BenchmarkOptions:
     deltas_path: Path | None = None
 
     def delta_options(self) -> DeltaOptions:
-        return DeltaOptions(GENOME, self.window, self.delta_method, self.reverse_complement)
+        """The engine's options; both reductions of each pair, for the window/suffix noise figure."""
+        return DeltaOptions(
+            GENOME, self.window, self.delta_method, self.reverse_complement, both_methods=True
+        )
 
     def describe(self) -> dict[str, Any]:
         out = asdict(self)

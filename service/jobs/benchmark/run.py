@@ -19,7 +19,7 @@ from service.domain.delta import DeltaEngine, VariantScore
 from service.domain.options import DeltaOptions
 from service.errors import ServiceError
 from service.genome.base import GenomeSource
-from service.jobs.benchmark.checkpoint import append_rows, deltas_header, open_deltas, read_deltas
+from service.jobs.benchmark.checkpoint import DeltaRow, append_rows, deltas_header, open_deltas, read_deltas
 from service.jobs.benchmark.evaluation import evaluate
 from service.jobs.benchmark.findlay import DATASET, GENOME, FindlaySnv, ScoredSnv, load_findlay
 from service.jobs.benchmark.options import BenchmarkOptions
@@ -85,7 +85,7 @@ async def score_snvs(
     try:
         for batch in _batches(todo, options.batch_size):
             scored = await _score_batch(engine, batch, delta_options, errors)
-            known.update((r.snv.notation, (r.ref_score, r.alt_score)) for r in scored)
+            known.update((r.snv.notation, _row(r)) for r in scored)
             if handle is not None:
                 append_rows(handle, scored)
             advance(len(batch))
@@ -119,8 +119,17 @@ async def _score_batch(
             errors[snv.notation] = outcome.to_dict()
             continue
         assert isinstance(outcome, VariantScore)
-        scored.append(ScoredSnv(snv, outcome.ref_score, outcome.alt_score))
+        methods = outcome.method_deltas
+        length = len(outcome.windows.ref_seq)
+        scored.append(
+            ScoredSnv(snv, outcome.ref_score, outcome.alt_score, length, methods["window"], methods["suffix"])
+        )
     return scored
+
+
+def _row(r: ScoredSnv) -> DeltaRow:
+    assert r.window_length is not None and r.window_delta is not None and r.suffix_delta is not None
+    return DeltaRow(r.ref_score, r.alt_score, r.window_length, r.window_delta, r.suffix_delta)
 
 
 @dataclass

@@ -46,12 +46,28 @@ def ok_result(row: BulkRow, scored: VariantScore) -> BulkResult:
         "alt_score": scored.alt_score,
         "delta_score": scored.delta,
         "label": scored.label.label,
+        "label_reason": scored.label.reason,
         "probability_lof": scored.label.probability_lof,
         "confidence": scored.label.confidence,
+        "non_acgt_ref": w.non_acgt_ref,
+        "non_acgt_alt": w.non_acgt_alt,
+        "source": str(scored.source),
+        **_context(scored),
         "model": scored.model,
         "status": "ok",
     }
     return BulkResult(row, values)
+
+
+def _context(scored: VariantScore) -> dict[str, Any]:
+    """The delta's place among the BRCA1 benchmark's deltas (empty cells with the reason when none)."""
+    c = scored.context
+    return {
+        "delta_percentile": c.percentile if c else None,
+        "lof_fraction": c.lof_fraction if c else None,
+        "func_fraction": c.func_fraction if c else None,
+        "context_reason": scored.context_reason,
+    }
 
 
 def error_result(row: BulkRow, error: dict[str, Any], model: str = "") -> BulkResult:

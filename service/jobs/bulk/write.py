@@ -10,7 +10,9 @@ from typing import IO, Any
 
 from service.jobs.bulk.score import BulkResult
 
-#: Output columns, in order. ``region`` is 1-based inclusive (``chr17:43115533-43123724``).
+#: Output columns, in order. ``region`` is 1-based inclusive (``chr17:43115533-43123724``). An empty
+#: ``label`` has its ``label_reason``; ``delta_percentile``, ``lof_fraction`` and ``func_fraction`` place
+#: the delta among the BRCA1 benchmark's (relative to BRCA1 SGE variants under this model).
 COLUMNS: tuple[str, ...] = (
     "line",
     "id",
@@ -28,8 +30,16 @@ COLUMNS: tuple[str, ...] = (
     "alt_score",
     "delta_score",
     "label",
+    "label_reason",
     "probability_lof",
     "confidence",
+    "non_acgt_ref",
+    "non_acgt_alt",
+    "source",
+    "delta_percentile",
+    "lof_fraction",
+    "func_fraction",
+    "context_reason",
     "model",
     "status",
     "error_type",
