@@ -227,23 +227,43 @@ class Evo2Service:
 def score_variants(
     input: str,
     output: str,
-    genome: str = "hg38",
+    genome: str = "",
     max_containers: int = DEPLOY.max_containers,
     window: int = 8192,
     chunk_rows: int = DEPLOY.bulk_chunk_rows,
 ) -> None:
-    """Score a VCF or TSV on GPU containers; writes one TSV row per input row (errors as rows)."""
+    """Score a VCF or TSV on GPU containers into --output (.tsv, .jsonl, .vcf or .vcf.gz), one row per
+    input row (errors as rows), written as chunks finish; rerun the same command to resume."""
+    from clients.files import RunInfo
+    from service import __version__
     from service.coords import check_genome
     from service.domain.delta import DeltaOptions, WindowLimits
-    from service.jobs.bulk import read_variants, run_bulk, summary, write_tsv
+    from service.jobs.bulk.write import BulkJob
     from service.settings import Settings
 
     if max_containers < 1:
         raise SystemExit("--max-containers must be at least 1")
     settings = Settings()
     limits = WindowLimits(settings.default_window, settings.min_window, settings.max_window)
-    options = DeltaOptions(genome=check_genome(genome), window=limits.check(window))
-    rows = read_variants(input, genome=options.genome)
+    options = DeltaOptions(
+        genome=check_genome(genome or settings.default_genome), window=limits.check(window)
+    )
+    run = RunInfo(
+        DEPLOY.model,
+        DEPLOY.model_revision,
+        options.genome,
+        options.window,
+        options.delta_method,
+        options.reverse_complement,
+        __version__,
+    )
+    try:
+        job = BulkJob.open(input, output, options, run, genome_given=bool(genome))
+    except (OSError, ValueError, ImportError) as exc:
+        raise SystemExit(f"error: {exc}") from None
+    rows = job.todo
+    if job.done:
+        print(f"{output}: {len(job.done)} rows already done; scoring the other {len(rows)}")
     cost = DEPLOY.estimated_cost_usd(len(rows), containers=max_containers)
     if cost is not None:
         print(f"{len(rows)} rows on up to {max_containers} × {DEPLOY.gpu}: ESTIMATED cost ≤ ${cost:.2f}")
@@ -257,9 +277,8 @@ def score_variants(
             return_exceptions=True,
         )
 
-    results = run_bulk(rows, options, map_fn, chunk_rows=chunk_rows, max_span=settings.cluster_max_bp)
-    write_tsv(results, output)
-    print(f"wrote {output}: {summary(results)}")
+    counts = job.run(map_fn, chunk_rows=chunk_rows, max_span=settings.cluster_max_bp)
+    print(f"wrote {output}: {counts}")
 
 
 # ----------------------------------------------------------------------------------- BRCA1 benchmark
