@@ -78,6 +78,13 @@ class Interval(_Response):
     end: int
 
 
+class ResultWarning(_Response):
+    """Something to know about one answer (``type`` e.g. ``genome_assumed``)."""
+
+    type: str
+    message: str
+
+
 class VariantResult(_Response):
     input: str
     variant: str
@@ -101,6 +108,7 @@ class VariantResult(_Response):
     probability_lof: float | None = None
     confidence: float | None = None
     model: str
+    warnings: list[ResultWarning] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -132,7 +140,10 @@ VariantOutcome = Annotated[
 class VariantDeltaResponse(_Response):
     model: str
     genome: str
-    window: int
+    #: The window length in bp (each result's ``window`` is its interval).
+    window_length: int
+    #: Deprecated: the same as ``window_length``.
+    window: int | None = None
     results: list[VariantOutcome]
 
 
@@ -149,7 +160,9 @@ class SaturationResponse(_Response):
     start: int
     end: int
     region: str
-    window: int
+    window_length: int
+    #: Deprecated: the same as ``window_length``.
+    window: int | None = None
     delta_method: str
     reverse_complement: bool
     alleles: list[str]
@@ -162,12 +175,18 @@ class SaturationResponse(_Response):
         return self.deltas[self.positions.index(position)][self.alleles.index(allele.upper())]
 
 
-class AnalysisResponse(_Response):
-    """``POST /analyze_single_variant``: the original project's six fields."""
+class LegacyAnalysisResponse(_Response):
+    """``POST /analyze_single_variant``: the original project's six fields; ``classification_confidence``
+    is ``None`` when the model is uncalibrated or its calibration has no logistic fit (the server's
+    ``X-Evo2-Note`` header says which)."""
 
     position: int
     reference: str
     alternative: str
     delta_score: float
     prediction: str
-    classification_confidence: float
+    classification_confidence: float | None
+
+
+#: The old name of :class:`LegacyAnalysisResponse` (the TypeScript client's and the schema's name).
+AnalysisResponse = LegacyAnalysisResponse

@@ -8,12 +8,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.domain.delta import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT, DeltaMethod
 
+#: A genome build as answered (the canonical UCSC name).
 Genome = Literal["hg38", "hg19"]
 LabelName = Literal["likely_pathogenic", "likely_benign", "uncalibrated"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def genome_field() -> Any:
+    """The ``genome`` of a request: optional, any accepted spelling, the server's default when left out."""
+    return Field(
+        None,
+        examples=["hg38"],
+        description="Genome build: hg38 or hg19 (GRCh38, GRCh37 accepted). Default: the server's "
+        "default_genome (GET /info, defaults.genome).",
+    )
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -84,7 +95,7 @@ class VariantDeltaRequest(_Model):
     variants: list[VariantInput] | None = Field(
         None, description="Several variants, answered in order; one bad variant does not sink the others."
     )
-    genome: Genome = Field("hg38", description="Genome build (UCSC name).")
+    genome: str | None = genome_field()
     window: int | None = Field(
         None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
     )
@@ -102,6 +113,11 @@ class Interval(_Model):
     chrom: str
     start: int = Field(description="0-based start (inclusive).")
     end: int = Field(description="0-based end (exclusive).")
+
+
+class ResultWarning(_Model):
+    type: str = Field(description="Machine-readable warning type, e.g. 'genome_assumed'.")
+    message: str
 
 
 class VariantResult(_Model):
@@ -135,6 +151,11 @@ class VariantResult(_Model):
         "likely_benign); null without a logistic fit or when uncalibrated.",
     )
     model: str
+    warnings: list[ResultWarning] = Field(
+        default_factory=list,
+        description="Things to know about this answer, e.g. 'genome_assumed': no genome was sent and "
+        "no reference allele could confirm the default build.",
+    )
 
 
 class VariantError(_Model):
@@ -145,7 +166,11 @@ class VariantError(_Model):
 class VariantDeltaResponse(_Model):
     model: str
     genome: Genome
-    window: int = Field(description="Requested window length in bp.")
+    window_length: int = Field(description="Requested window length in bp.")
+    window: int = Field(
+        json_schema_extra={"deprecated": True},
+        description="Deprecated: the same as window_length (results[].window is an interval).",
+    )
     results: list[VariantResult | VariantError] = Field(description="One entry per variant, in input order.")
 
 
@@ -158,7 +183,11 @@ class LegacyAnalysisResponse(_Model):
     alternative: str
     delta_score: float
     prediction: str = Field(description="'Likely pathogenic', 'Likely benign' or 'Uncalibrated model'.")
-    classification_confidence: float
+    classification_confidence: float | None = Field(
+        description="Fitted probability that the prediction is right; null when the model is uncalibrated "
+        "(prediction 'Uncalibrated model') or its calibration has no logistic fit. The X-Evo2-Note "
+        "response header says why, and warns when the genome was assumed."
+    )
 
 
 # --- /health and /info ------------------------------------------------------------------------------
@@ -194,7 +223,7 @@ class SaturationRequest(_Model):
     chrom: str | None = Field(None, examples=["chr17"], description="Chromosome: chr17, 17, NC_000017.11, …")
     start: int | None = Field(None, ge=1, description="1-based first position (inclusive).")
     end: int | None = Field(None, ge=1, description="1-based last position (inclusive).")
-    genome: Genome = Field("hg38", description="Genome build (UCSC name).")
+    genome: str | None = genome_field()
     window: int | None = Field(
         None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
     )
@@ -211,7 +240,10 @@ class SaturationResponse(_Model):
     start: int = Field(description="1-based first position (inclusive).")
     end: int = Field(description="1-based last position (inclusive).")
     region: str = Field(description="The region as a 1-based inclusive string.")
-    window: int = Field(description="Window length in bp.")
+    window_length: int = Field(description="Window length in bp.")
+    window: int = Field(
+        json_schema_extra={"deprecated": True}, description="Deprecated: the same as window_length."
+    )
     delta_method: DeltaMethod
     reverse_complement: bool
     alleles: list[str] = Field(description="Column order of 'deltas': A, C, G, T.")

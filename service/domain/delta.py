@@ -17,12 +17,13 @@ from typing import Literal
 
 import numpy as np
 
-from service.coords import Interval, Variant, check_genome
+from service.coords import Interval, Variant, check_genome, unknown_chromosome
 from service.domain.calibration import Calibration, Label
+from service.domain.hints import add_build_hints
 from service.domain.planner import cluster_spans
 from service.domain.score_cache import RefKey, ScoreCache, Strand
 from service.domain.windows import VariantWindows, WindowPlan, build_windows, plan_window
-from service.errors import LimitExceeded, ServiceError, UnknownChromosome
+from service.errors import LimitExceeded, ServiceError
 from service.genome.base import GenomeSource
 from service.scoring.base import reverse_complement
 from service.scoring.runner import ModelRunner
@@ -188,6 +189,7 @@ class DeltaEngine:
                 raise bases
             for index in cluster.members:
                 out[index] = _cut(*plans[index], cluster.interval, bases)
+        await add_build_hints(self.genome, options.genome, out)
         return [item if item is not None else ServiceError("no window was built") for item in out]
 
     async def score(self, variants: Sequence[Variant | ServiceError], options: DeltaOptions) -> list[Outcome]:
@@ -254,9 +256,7 @@ class DeltaEngine:
 
 def _length(sizes: Mapping[str, int], genome: str, chrom: str) -> int:
     if chrom not in sizes:
-        raise UnknownChromosome(
-            f"{chrom} is not a chromosome of {genome}", detail={"chrom": chrom, "genome": genome}
-        )
+        raise unknown_chromosome(chrom, genome, sizes)
     return sizes[chrom]
 
 
