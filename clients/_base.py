@@ -223,6 +223,13 @@ def variant_delta_call(
     return Call("POST", "/variant-delta", VariantDeltaResponse, json={**body, **options})
 
 
+def variant_deltas_calls(
+    variants: Iterable[VariantLike], options: Mapping[str, Any], max_variants: int
+) -> list[Call[VariantDeltaResponse]]:
+    """A list of variants as requests of at most ``max_variants`` (the server's limit), in order."""
+    return [variant_delta_call(chunk, options) for chunk in chunked(list(variants), max_variants)]
+
+
 def analyze_single_variant_call(
     chromosome: str, variant_position: int, alternative: str, genome: str | None, reference: str | None
 ) -> Call[LegacyAnalysisResponse]:

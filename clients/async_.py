@@ -114,12 +114,13 @@ class AsyncClient(BaseClient):
         if _base.is_single_variant(variant):
             response = await self.call(_base.variant_delta_call(variant, options))
             return _base.single_result(response)
-        items = list(variant)
-        size = await self.max_variants_per_request()
-        responses = [
-            await self.call(_base.variant_delta_call(c, options)) for c in _base.chunked(items, size)
-        ]
-        return _base.merge_delta(responses)
+        return await self.variant_deltas(
+            variant,
+            genome=genome,
+            window=window,
+            delta_method=delta_method,
+            reverse_complement=reverse_complement,
+        )
 
     async def variant_deltas(
         self,
@@ -134,9 +135,7 @@ class AsyncClient(BaseClient):
         each a ``VariantResult`` or a ``VariantError``; split into requests of the server's
         ``max_variants``. ``variant_delta`` with a list does the same (kept for older code)."""
         options = _base.delta_options(genome, window, delta_method, reverse_complement)
-        items = list(variants)
-        size = await self.max_variants_per_request()
-        calls = [_base.variant_delta_call(chunk, options) for chunk in _base.chunked(items, size)]
+        calls = _base.variant_deltas_calls(variants, options, await self.max_variants_per_request())
         return _base.merge_delta([await self.call(c) for c in calls])
 
     async def analyze_single_variant(

@@ -20,6 +20,7 @@ from clients.files import (
     Record,
     ResultWriter,
     RunInfo,
+    check_output,
     error_record,
     read_error_record,
     read_variants,
@@ -50,8 +51,9 @@ def run_info(info: InfoResponse, options: Mapping[str, Any]) -> RunInfo:
 def score_file(client: Client, args: argparse.Namespace, options: Mapping[str, Any]) -> int:
     from tqdm import tqdm
 
-    run = run_info(client.info(), options)
     source = read_variants(args.input)
+    check_output(args.output, source, json_lines=args.json)  # before asking the server anything
+    run = run_info(client.info(), options)
     writer = ResultWriter(args.output, source, run, json_lines=args.json, stream=sys.stdout)
     done = writer.open()
     counts = {"scored": 0, "errors": 0}

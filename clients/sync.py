@@ -125,11 +125,13 @@ class Client(BaseClient):
         if _base.is_single_variant(variant):
             response = self.call(_base.variant_delta_call(variant, options))
             return _base.single_result(response)
-        items = list(variant)
-        size = self.max_variants_per_request()
-        calls = [_base.variant_delta_call(chunk, options) for chunk in _base.chunked(items, size)]
-        responses = [self.call(c) for c in calls]
-        return _base.merge_delta(responses)
+        return self.variant_deltas(
+            variant,
+            genome=genome,
+            window=window,
+            delta_method=delta_method,
+            reverse_complement=reverse_complement,
+        )
 
     def variant_deltas(
         self,
@@ -144,9 +146,7 @@ class Client(BaseClient):
         each a ``VariantResult`` or a ``VariantError``; split into requests of the server's
         ``max_variants``. ``variant_delta`` with a list does the same (kept for older code)."""
         options = _base.delta_options(genome, window, delta_method, reverse_complement)
-        items = list(variants)
-        size = self.max_variants_per_request()
-        calls = [_base.variant_delta_call(chunk, options) for chunk in _base.chunked(items, size)]
+        calls = _base.variant_deltas_calls(variants, options, self.max_variants_per_request())
         return _base.merge_delta([self.call(c) for c in calls])
 
     def analyze_single_variant(

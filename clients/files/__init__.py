@@ -23,7 +23,7 @@ from clients.files.rows import (
     scored_record,
 )
 from clients.files.vcf import INFO_FIELDS, RunInfo
-from clients.files.write import ResultWriter
+from clients.files.write import ResultWriter, check_output
 
 __all__ = [
     "COLUMNS",
@@ -39,6 +39,7 @@ __all__ = [
     "RunInfo",
     "VcfRecord",
     "VcfSource",
+    "check_output",
     "error_record",
     "output_format",
     "read_error_record",

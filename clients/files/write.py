@@ -45,6 +45,12 @@ def make_format(name: FormatName, source: InputFile, run: RunInfo) -> Format:
     return VcfFormat(source.vcf, run)
 
 
+def check_output(path: Path | None, source: InputFile, *, json_lines: bool = False) -> None:
+    """Raise what :class:`ResultWriter` would (unknown extension, VCF from a TSV, unsorted records for
+    ``.vcf.gz``, no pysam) before anything is asked of a server."""
+    make_format(output_format(path, json_lines), source, RunInfo(model=None))
+
+
 class ResultWriter:
     """Writes the records of ``source`` 's rows to ``path`` (``None``: to ``stream``, no resume)."""
 

@@ -142,6 +142,12 @@ def test_variant_column_id_genome_and_plain_lines(tmp_path: Path) -> None:
 # --- writing -----------------------------------------------------------------------------------------
 
 
+def vcf_source(tmp_path: Path) -> InputFile:
+    path = tmp_path / "in.vcf"
+    path.write_text(VCF)
+    return read_variants(path)
+
+
 def read_text(path: Path) -> str:
     if path.name.endswith(".gz"):
         with gzip.open(path, "rt") as handle:
@@ -162,9 +168,7 @@ def write_all(path: Path, source: InputFile, order: list[int] | None = None) -> 
 
 
 def test_rows_are_written_in_input_order_whatever_order_they_finish(tmp_path: Path) -> None:
-    source_path = tmp_path / "in.vcf"
-    source_path.write_text(VCF)
-    source = read_variants(source_path)
+    source = vcf_source(tmp_path)
     out = tmp_path / "out.tsv"
     writer = ResultWriter(out, source, RUN)
     assert writer.open() == set()
@@ -187,9 +191,7 @@ def test_rows_are_written_in_input_order_whatever_order_they_finish(tmp_path: Pa
 
 def test_annotated_vcf_carries_the_scores_and_reads_back_with_pysam(tmp_path: Path) -> None:
     pysam = pytest.importorskip("pysam")
-    source_path = tmp_path / "in.vcf"
-    source_path.write_text(VCF)
-    source = read_variants(source_path)
+    source = vcf_source(tmp_path)
     for name in ("out.vcf", "out.vcf.gz"):
         out = tmp_path / name
         write_all(out, source)
@@ -232,9 +234,7 @@ def test_vcf_gz_needs_sorted_records_and_pysam(tmp_path: Path, monkeypatch: pyte
 def test_a_rerun_resumes_without_duplicates_or_gaps(tmp_path: Path, name: str) -> None:
     if name.endswith(".gz"):
         pytest.importorskip("pysam")
-    source_path = tmp_path / "in.vcf"
-    source_path.write_text(VCF)
-    source = read_variants(source_path)
+    source = vcf_source(tmp_path)
     complete = tmp_path / f"complete-{name}"
     write_all(complete, source)
     out = tmp_path / name
@@ -248,9 +248,7 @@ def test_a_rerun_resumes_without_duplicates_or_gaps(tmp_path: Path, name: str) -
 
 
 def test_transient_errors_are_rescored_in_place_and_foreign_outputs_refused(tmp_path: Path) -> None:
-    source_path = tmp_path / "in.vcf"
-    source_path.write_text(VCF)
-    source = read_variants(source_path)
+    source = vcf_source(tmp_path)
     out = tmp_path / "out.tsv"
     writer = ResultWriter(out, source, RUN)
     writer.open()
