@@ -67,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ServiceError, OSError, ValueError, ImportError) as exc:
         print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: the rows in {args.output} are kept; rerun the same command to go on",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         loop.run_until_complete(parts.genome.aclose())
         loop.close()
