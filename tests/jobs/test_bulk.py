@@ -326,3 +326,32 @@ def test_cli_runs_on_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     table = read_output(out)
     assert [r["status"] for r in table] == ["ok", "error"]
     assert table[0]["model"].startswith("kmer")
+
+
+def test_what_bulk_containers_import_needs_no_clients_package() -> None:
+    """Modal's containers ship ``service`` alone: scoring a chunk there must not import ``clients``."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import importlib.abc, pickle, sys
+
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "clients":
+                    raise ImportError(f"{name} is not in the container image")
+                return None
+
+        sys.meta_path.insert(0, Block())
+        from service.jobs.bulk import BulkResult, BulkRow, Chunk, local_map_fn, score_chunk  # noqa: F401
+        row = BulkRow(0, 2, "", "chr17:1:A:G", "hg38", None, {"type": "invalid_variant", "message": "x"})
+        print(pickle.loads(pickle.dumps(BulkResult(row, {"status": "error"}))).ok)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
