@@ -4,39 +4,53 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-STAMP := $(VENV)/.installed
+TORCH_VERSION := 2.13.0
+# Where the CPU-only torch comes from when this machine's pip configuration offers none (PyPI's Linux
+# torch is the CUDA build: 15 nvidia-* and 3 cuda-* packages and triton). Development machines find
+# torch-$(TORCH_VERSION)+cpu in their configured wheel directory and never ask this index.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+SERVE_STAMP := $(VENV)/.installed-serve
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: venv serve test lint typecheck openapi ts-types test-ts clean
 
-# The virtual environment is (re)built when pyproject.toml or the pins change.
-$(STAMP): pyproject.toml constraints/cpu.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# torch first, pinned to the CPU build, so nothing later pulls a CUDA build.
-	$(PY) -m pip install --quiet -c constraints/cpu.txt torch==2.13.0
-	$(PY) -m pip install --quiet -c constraints/cpu.txt -e '.[dev,evo2,modal]'
-	touch $(STAMP)
 
-venv: $(STAMP)
+# make serve: what serving the default (k-mer) model needs, the `server` extra: no torch, CUDA or Modal.
+$(SERVE_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[server]'
+	touch $@
 
-serve: $(STAMP)
+# make test: everything (Evo 2 on the CPU, Modal, pysam, the dev tools). torch first, from a CPU-only
+# wheel, so nothing later pulls the CUDA build: the configured sources' +cpu wheel, else TORCH_INDEX.
+$(TEST_STAMP): pyproject.toml constraints/cpu.txt | $(PY)
+	$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)+cpu" 2>/dev/null \
+		|| $(PY) -m pip install --quiet --index-url $(TORCH_INDEX) "torch==$(TORCH_VERSION)"
+	$(PY) -m pip install --quiet -c constraints/cpu.txt -e '.[server,vcf,dev,evo2,modal]'
+	touch $@ $(SERVE_STAMP)
+
+venv: $(TEST_STAMP)
+
+serve: $(SERVE_STAMP)
 	$(PY) -m uvicorn service.api.app:create_app_from_env --factory --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m ruff check service clients tests bench scripts modal_deploy.py
 	$(PY) -m ruff format --check service clients tests bench scripts modal_deploy.py
 	$(PY) -m mypy service clients
 	$(PY) -m pytest -q
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(PY) -m ruff check --fix service clients tests bench scripts modal_deploy.py
 	$(PY) -m ruff format service clients tests bench scripts modal_deploy.py
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(PY) -m mypy service clients
 
 # Regenerate openapi.json from the app (a test fails when it drifts).
-openapi: $(STAMP)
+openapi: $(SERVE_STAMP)
 	$(PY) scripts/export_openapi.py > openapi.json
 
 # TypeScript client: regenerate src/schema.d.ts from openapi.json; run its node tests (npm ci when
@@ -44,7 +58,7 @@ openapi: $(STAMP)
 ts-types:
 	cd clients/typescript && { test -d node_modules || npm ci --no-audit --no-fund; } && npm run types
 
-test-ts: $(STAMP)
+test-ts: $(TEST_STAMP)
 	$(PY) -m pytest -q tests/clients/test_typescript.py
 
 clean:

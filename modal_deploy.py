@@ -378,58 +378,71 @@ def bulk_map_fn(worker: Any) -> Any:
     return map_chunks
 
 
-def prepare_bulk(input: str, genome: str, window: int) -> tuple[list[Any], Any]:
-    """Read and check the input locally: rows and options, or a clear error."""
+def prepare_bulk(input: str, output: str, genome: str, window: int) -> Any:
+    """Read and check the input and open the output (resuming it) locally, or stop with a clear error.
+    ``genome=""`` means the service's default genome (rows without a genome column then say so)."""
+    from clients.files import RunInfo
+    from service import __version__
     from service.coords import check_genome
     from service.domain.options import DeltaOptions, WindowLimits
     from service.errors import ServiceError
-    from service.jobs.bulk import read_variants
+    from service.jobs.bulk.write import BulkJob
     from service.settings import Settings
 
     settings = Settings()
     limits = WindowLimits(settings.default_window, settings.min_window, settings.max_window)
     try:
-        options = DeltaOptions(genome=check_genome(genome), window=limits.check(window))
+        options = DeltaOptions(
+            genome=check_genome(genome or settings.default_genome), window=limits.check(window)
+        )
         if not Path(input).is_file():
             raise FileNotFoundError(f"{input}: no such file")
-        rows = read_variants(input, genome=options.genome)
+        run = RunInfo(
+            DEPLOY.model,
+            DEPLOY.model_revision,
+            options.genome,
+            options.window,
+            options.delta_method,
+            options.reverse_complement,
+            __version__,
+        )
+        job = BulkJob.open(input, output, options, run, genome_given=bool(genome))
     except ServiceError as exc:
         fail(exc.message)
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, ImportError, UnicodeDecodeError) as exc:
         fail(str(exc))
-    if not rows:
+    if not job.rows:
         fail(f"{input} holds no variants")
-    return rows, options
+    return job
 
 
 @app.local_entrypoint()
 def score_variants(
     input: str,
     output: str,
-    genome: str = "hg38",
+    genome: str = "",
     window: int = 8192,
     max_containers: int = DEPLOY.max_containers,
     use_deployed: bool = True,
 ) -> None:
-    """Score a VCF or TSV: chunks sized by estimated GPU time, one per CPU worker at a time, as many
-    workers as GPU containers; one output row per input row (errors as rows)."""
-    from service.jobs.bulk import run_bulk, summary, write_tsv
-
+    """Score a VCF or TSV into --output (.tsv, .jsonl, .vcf or .vcf.gz): chunks sized by estimated GPU
+    time, one per CPU worker at a time, as many workers as GPU containers; one output row per input row
+    (errors as rows), written as chunks finish; rerun the same command to resume."""
     if not 1 <= max_containers <= DEPLOY.max_containers:
         fail(f"--max-containers must be within 1..{DEPLOY.max_containers} (EVO2_DEPLOY_MAX_CONTAINERS)")
-    rows, options = prepare_bulk(input, genome, window)
-    plan = DEPLOY.bulk_plan(len(rows), containers=max_containers, window=options.window)
+    job = prepare_bulk(input, output, genome, window)
+    rows = job.todo
+    if job.done:
+        print(f"{output}: {len(job.done)} rows already done; scoring the other {len(rows)}")
+    plan = DEPLOY.bulk_plan(len(rows), containers=max_containers, window=job.options.window)
     print(describe_plan(plan, DEPLOY.gpu))
     worker_cls = deployed("BulkWorker") if use_deployed else None
     print("using the deployed app" if worker_cls else "no deployed app: using this run's own copy")
     worker = (worker_cls or BulkWorker).with_options(max_containers=plan.containers)()
     from service.settings import Settings
 
-    results = run_bulk(
-        rows, options, bulk_map_fn(worker), chunk_rows=plan.chunk_rows, max_span=Settings().cluster_max_bp
-    )
-    write_tsv(results, output)
-    print(f"wrote {output}: {summary(results)}")
+    counts = job.run(bulk_map_fn(worker), chunk_rows=plan.chunk_rows, max_span=Settings().cluster_max_bp)
+    print(f"wrote {output}: {counts}")
 
 
 # ------------------------------------------------------------------------------------ weights

@@ -30,11 +30,11 @@ from clients.errors import (
     error_class,
 )
 from clients.models import (
-    AnalysisResponse,
     ErrorBody,
     ErrorEnvelope,
     HealthResponse,
     InfoResponse,
+    LegacyAnalysisResponse,
     SaturationResponse,
     ScoreResponse,
     VariantDeltaResponse,
@@ -223,18 +223,25 @@ def variant_delta_call(
     return Call("POST", "/variant-delta", VariantDeltaResponse, json={**body, **options})
 
 
+def variant_deltas_calls(
+    variants: Iterable[VariantLike], options: Mapping[str, Any], max_variants: int
+) -> list[Call[VariantDeltaResponse]]:
+    """A list of variants as requests of at most ``max_variants`` (the server's limit), in order."""
+    return [variant_delta_call(chunk, options) for chunk in chunked(list(variants), max_variants)]
+
+
 def analyze_single_variant_call(
-    chromosome: str, variant_position: int, alternative: str, genome: str, reference: str | None
-) -> Call[AnalysisResponse]:
-    params: dict[str, Any] = {
+    chromosome: str, variant_position: int, alternative: str, genome: str | None, reference: str | None
+) -> Call[LegacyAnalysisResponse]:
+    given = {
         "variant_position": variant_position,
         "alternative": alternative,
         "genome": genome,
         "chromosome": chromosome,
+        "reference": reference,
     }
-    if reference is not None:
-        params["reference"] = reference
-    return Call("POST", "/analyze_single_variant", AnalysisResponse, params=params)
+    params = {k: v for k, v in given.items() if v is not None}
+    return Call("POST", "/analyze_single_variant", LegacyAnalysisResponse, params=params)
 
 
 def saturation_call(

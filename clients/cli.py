@@ -1,14 +1,16 @@
-"""``evo2-variant``: the command line of the Evo 2 variant service.
+"""``evo2-variant``: the command line of the Evo 2 variant service. Commands mirror the endpoints.
 
-    evo2-variant health
-    evo2-variant info
-    evo2-variant score chr17:43119628:T:G "17:43119628 T>A" --genome hg38
-    evo2-variant score --input variants.vcf --output scores.tsv      # resumable; rerun to finish
+    evo2-variant health                                    # GET /health
+    evo2-variant info [--json]                             # GET /info
+    evo2-variant variant-delta chr17:43119628:T:G          # POST /variant-delta (alias: score)
+    evo2-variant variant-delta -i variants.vcf -o scores.vcf.gz   # a file; rerun to resume
+    evo2-variant score-sequences ACGTTGCAAGGCTTAACG        # POST /score
+    evo2-variant saturation chr17:43119600-43119699 --png heatmap.png   # POST /saturation
 
 The service is ``--url``, else ``EVO2_SERVICE_URL``, else http://127.0.0.1:8000; the key is
-``--api-key``, else ``EVO2_SERVICE_API_KEY``. Exit status: 0 done, 1 an error (the server's message
-on standard error, or a variant given on the command line that could not be scored), 2 bad usage,
-130 interrupted.
+``--api-key``, else ``EVO2_SERVICE_API_KEY``. Both go before or after the command. Exit status: 0
+done, 1 an error (the server's message on standard error, or a variant given on the command line
+that could not be scored), 2 bad usage, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -19,86 +21,137 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from clients._base import MAX_RETRIES, chunked
+from clients._base import MAX_RETRIES
+from clients.batch import score_file
 from clients.errors import ServiceAPIError
-from clients.io import InputRow, ResultWriter, output_format, read_variants, result_record
-from clients.models import VariantDeltaResponse, VariantError, VariantResult
+from clients.models import InfoResponse, VariantDeltaResponse, VariantError, VariantResult
 from clients.sync import Client
 
 PROG = "evo2-variant"
 DEFAULT_BATCH_SIZE = 100
 
+_EXAMPLES = {
+    "health": """examples:
+  evo2-variant health
+  evo2-variant --url https://you--evo2-variant-service.modal.run health""",
+    "info": "examples:\n  evo2-variant info\n  evo2-variant info --json | jq .limits",
+    "variant-delta": """examples:
+  evo2-variant variant-delta chr17:43119628:T:G "17:43119628 T>A" --genome GRCh38
+  evo2-variant variant-delta chr17:43119628:T:G --window 4096 --delta-method suffix --json
+  evo2-variant variant-delta --input variants.vcf --output scores.tsv     # rerun to resume
+  evo2-variant variant-delta -i variants.vcf.gz -o scores.vcf.gz          # bgzipped + tabix index
 
-def _connection_options() -> argparse.ArgumentParser:
+input: VCF (.vcf, .vcf.gz), a TSV with a 'variant' column or 'chrom pos ref alt' columns (optional
+'id' and 'genome'), or one variant per line; positions 1-based. output by extension: .tsv, .jsonl
+(JSON Lines), .vcf or .vcf.gz (the input's records with EVO2_* INFO fields; VCF input only).""",
+    "score-sequences": """examples:
+  evo2-variant score-sequences ACGTTGCAAGGCTTAACG
+  evo2-variant score-sequences ACGTTGCAAGGCTTAACG GGGCCCAAATTT --reverse-complement --json""",
+    "saturation": """examples:
+  evo2-variant saturation chr17:43119600-43119699
+  evo2-variant saturation chr17:43119600-43119699 --png brca1.png --window 4096""",
+}
+
+
+def _connection_options(*, inherited: bool) -> argparse.ArgumentParser:
+    """``--url`` and friends; on a command (``inherited``) they default to what came before it."""
+    unset = argparse.SUPPRESS if inherited else None
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("service")
-    group.add_argument("--url", help="service base URL (default: $EVO2_SERVICE_URL or http://127.0.0.1:8000)")
-    group.add_argument("--api-key", help="API key (default: $EVO2_SERVICE_API_KEY)")
-    group.add_argument("--timeout", type=float, help="seconds to wait for an answer (default 600)")
+    group.add_argument(
+        "--url", default=unset, help="service base URL (default: $EVO2_SERVICE_URL or http://127.0.0.1:8000)"
+    )
+    group.add_argument("--api-key", default=unset, help="API key (default: $EVO2_SERVICE_API_KEY)")
+    group.add_argument(
+        "--timeout", type=float, default=unset, help="seconds to wait for an answer (default 600)"
+    )
     group.add_argument(
         "--retries",
         type=int,
-        default=MAX_RETRIES,
+        default=argparse.SUPPRESS if inherited else MAX_RETRIES,
         help=f"retries after a failure (default {MAX_RETRIES})",
     )
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Score DNA variants with the Evo 2 service.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    parent = _connection_options()
+def _command(
+    commands: Any, name: str, parent: argparse.ArgumentParser, help: str, aliases: Sequence[str] = ()
+) -> argparse.ArgumentParser:
+    return commands.add_parser(  # type: ignore[no-any-return]
+        name,
+        aliases=list(aliases),
+        parents=[parent],
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=_EXAMPLES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
-    health = commands.add_parser("health", parents=[parent], help="is the service up?")
+
+def _delta_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--genome", help="hg38 or hg19 (GRCh38, GRCh37 too; default: the server's)")
+    parser.add_argument("--window", type=int, help="window length in bp (even; default: the server's, 8192)")
+    parser.add_argument("--delta-method", choices=["window", "suffix"])
+    parser.add_argument(
+        "--reverse-complement", action="store_true", default=None, help="average both strands"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Score DNA variants with the Evo 2 service.",
+        parents=[_connection_options(inherited=False)],
+        epilog="run 'evo2-variant COMMAND --help' for a command's options and examples",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parent = _connection_options(inherited=True)
+
+    health = _command(commands, "health", parent, "is the service up? (GET /health)")
     health.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     health.set_defaults(run=run_health)
 
-    info = commands.add_parser("info", parents=[parent], help="model, calibration, defaults and limits")
+    info = _command(commands, "info", parent, "model, calibration, defaults and limits (GET /info)")
+    info.add_argument("--json", action="store_true", help="print the whole document as JSON")
     info.set_defaults(run=run_info)
 
-    score = commands.add_parser(
-        "score",
-        parents=[parent],
-        help="delta log-likelihood of variants",
-        description="Score variants given as arguments (any notation the service reads, positions "
-        "1-based) or read from --input (VCF, or TSV with a 'variant' column, 'chrom/pos/ref/alt' "
-        "columns, or one variant per line).",
+    delta = _command(
+        commands,
+        "variant-delta",
+        parent,
+        "delta log-likelihood of variants (POST /variant-delta), given as arguments or a file",
+        aliases=["score"],
     )
-    score.add_argument("variants", nargs="*", metavar="VARIANT", help="e.g. chr17:43119628:T:G")
-    score.add_argument("--genome", help="hg38 (server default) or hg19")
-    score.add_argument("--window", type=int, help="window length in bp (even; server default 8192)")
-    score.add_argument("--delta-method", choices=["window", "suffix"])
-    score.add_argument("--reverse-complement", action="store_true", default=None, help="average both strands")
-    score.add_argument(
+    delta.add_argument("variants", nargs="*", metavar="VARIANT", help="any notation, e.g. chr17:43119628:T:G")
+    _delta_options(delta)
+    delta.add_argument(
         "--json", action="store_true", help="JSON instead of a table (JSON Lines with --input)"
     )
-    score.add_argument("-i", "--input", type=Path, help="VCF (.vcf, .vcf.gz) or TSV of variants")
-    score.add_argument(
+    delta.add_argument("-i", "--input", type=Path, help="VCF (.vcf, .vcf.gz) or TSV of variants")
+    delta.add_argument(
         "-o",
         "--output",
         type=Path,
-        help="results file: .tsv, or .json/.jsonl (JSON Lines); rows already in it are skipped",
+        help="results: .tsv, .jsonl, .vcf or .vcf.gz; rows already in it are kept",
     )
-    score.add_argument(
+    delta.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="variants per request and checkpoint"
     )
-    score.add_argument("--no-progress", action="store_true", help="no progress bar")
-    score.set_defaults(run=run_score)
+    delta.add_argument("--no-progress", action="store_true", help="no progress bar")
+    delta.set_defaults(run=run_variant_delta)
 
-    saturation = commands.add_parser(
-        "saturation",
-        parents=[parent],
-        help="every SNV of a region, drawn as a heatmap",
-        description="Score all three alternate alleles at every position of a region (1-based "
-        "inclusive, e.g. chr17:43119600-43119699) and draw positions × alleles as a PNG heatmap.",
+    sequences = _command(commands, "score-sequences", parent, "log-likelihood of DNA sequences (POST /score)")
+    sequences.add_argument("sequences", nargs="+", metavar="SEQUENCE", help="A, C, G, T, N; at least 2 bases")
+    sequences.add_argument("--reverse-complement", action="store_true", help="average both strands")
+    sequences.add_argument("--per-position", action="store_true", help="per-position log-probs (with --json)")
+    sequences.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    sequences.set_defaults(run=run_score_sequences)
+
+    saturation = _command(
+        commands, "saturation", parent, "every SNV of a region, drawn as a heatmap (POST /saturation)"
     )
     saturation.add_argument("region", help="chrom:start-end, 1-based inclusive")
-    saturation.add_argument("--genome", help="hg38 (server default) or hg19")
-    saturation.add_argument("--window", type=int, help="window length in bp (even; server default 8192)")
-    saturation.add_argument("--delta-method", choices=["window", "suffix"])
-    saturation.add_argument(
-        "--reverse-complement", action="store_true", default=None, help="average both strands"
-    )
+    _delta_options(saturation)
     saturation.add_argument("--png", type=Path, help="write the heatmap here (needs matplotlib)")
     saturation.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     saturation.set_defaults(run=run_saturation)
@@ -108,20 +161,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "score":
+    if args.command in ("variant-delta", "score"):
         if bool(args.variants) == bool(args.input):
-            parser.error("score: give variants as arguments or --input FILE, not both")
+            parser.error(f"{args.command}: give variants as arguments or --input FILE, not both")
         if args.output and not args.input:
-            parser.error("score: --output needs --input")
+            parser.error(f"{args.command}: --output needs --input")
         if args.batch_size < 1:
-            parser.error("score: --batch-size must be at least 1")
+            parser.error(f"{args.command}: --batch-size must be at least 1")
     try:
         with Client(args.url, args.api_key, timeout=args.timeout, max_retries=args.retries) as client:
             code: int = args.run(client, args)
             return code
     except ServiceAPIError as exc:
         _print_error(exc)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ImportError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted (rerun the same command to resume a file)", file=sys.stderr)
@@ -148,8 +201,34 @@ def run_health(client: Client, args: argparse.Namespace) -> int:
 
 
 def run_info(client: Client, args: argparse.Namespace) -> int:
-    print(client.info().model_dump_json(indent=2))
+    info = client.info()
+    print(info.model_dump_json(indent=2) if args.json else format_info(info, client.base_url))
     return 0
+
+
+def format_info(info: InfoResponse, url: str) -> str:
+    """A few lines for people: model, calibration, defaults, limits, genome sources, key."""
+    model, calibration, d, limits = info.model, info.calibration, info.defaults, info.limits
+    labels = "labels on" if calibration.get("usable") else "no labels (uncalibrated)"
+    auroc = calibration.get("auroc")
+    measured = f", BRCA1 AUROC {auroc:.3f}" if isinstance(auroc, float) else ""
+    sources = [s.get("name", "?") for s in info.genome.get("sources", [])]
+    return "\n".join(
+        [
+            f"{info.service} {info.version} at {url}",
+            f"model       {model.get('name')} ({model.get('kind') or model.get('backend', '')}); "
+            f"{labels}{measured}",
+            f"defaults    genome {d.get('genome')}, window {d.get('window')} bp, "
+            f"delta_method {d.get('delta_method')}, "
+            f"reverse_complement {str(d.get('reverse_complement')).lower()}",
+            f"limits      {limits.get('max_variants')} variants per request, windows "
+            f"{limits.get('min_window')}-{limits.get('max_window')} bp, saturation up to "
+            f"{limits.get('max_saturation_bp')} bp",
+            f"genome      {', '.join(sources) or '?'} (asked in this order)",
+            f"API key     {'required' if info.auth.get('api_key_required') else 'not required'}",
+            "(--json for the full document)",
+        ]
+    )
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -161,12 +240,24 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_score(client: Client, args: argparse.Namespace) -> int:
+def run_variant_delta(client: Client, args: argparse.Namespace) -> int:
     if args.input is not None:
-        return score_file(client, args)
-    response = client.variant_delta(list(args.variants), **_options(args))
+        return score_file(client, args, _options(args))
+    response = client.variant_deltas(list(args.variants), **_options(args))
     print(response.model_dump_json(indent=2) if args.json else format_table(response))
     return 0 if all(isinstance(r, VariantResult) for r in response.results) else 1
+
+
+def run_score_sequences(client: Client, args: argparse.Namespace) -> int:
+    response = client.score(args.sequences, args.per_position, args.reverse_complement)
+    if args.json:
+        print(response.model_dump_json(indent=2))
+        return 0
+    print("length  mean_log_likelihood  sum_log_likelihood")
+    for s in response.scores:
+        print(f"{s.length:>6}  {s.mean_log_likelihood:>19.6f}  {s.sum_log_likelihood:>18.4f}")
+    print(f"model {response.model}; mean over the L - 1 predicted bases")
+    return 0
 
 
 def run_saturation(client: Client, args: argparse.Namespace) -> int:
@@ -189,7 +280,7 @@ def run_saturation(client: Client, args: argparse.Namespace) -> int:
 
 
 def format_table(response: VariantDeltaResponse) -> str:
-    header = ("variant", "genome", "delta_score", "label", "p_lof", "note")
+    header = ("variant", "genome", "delta_score", "label", "probability_lof", "note")
     rows: list[tuple[str, ...]] = []
     for r in response.results:
         if isinstance(r, VariantError):
@@ -199,53 +290,16 @@ def format_table(response: VariantDeltaResponse) -> str:
             notes = [] if r.variant == r.input else [f"as {r.variant}"]
             if r.context is not None:
                 notes.append(f"BRCA1 percentile {r.context.percentile:.1f}")
+            notes += [w.message for w in r.warnings]
             label = r.label or f"- ({r.label_reason})"
             rows.append((r.input, r.genome, f"{r.delta_score:+.6f}", label, p_lof, "; ".join(notes)))
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
              for row in [header, *rows]]  # fmt: skip
     lines.append(
-        f"model {response.model}, window {response.window} bp; delta = alt - ref mean log-likelihood"
+        f"model {response.model}, window {response.window_length} bp; delta = alt - ref mean log-likelihood"
     )
     return "\n".join(lines)
-
-
-def score_file(client: Client, args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    rows = read_variants(args.input)
-    writer = ResultWriter(args.output, output_format(args.output, args.json), stream=sys.stdout)
-    done = writer.open({row.key: row.text for row in rows})
-    try:
-        todo = [row for row in rows if row.key not in done]
-        counts = {"scored": 0, "errors": 0}
-        with tqdm(
-            total=len(rows),
-            initial=len(rows) - len(todo),
-            unit="variant",
-            file=sys.stderr,
-            disable=True if args.no_progress else None,
-        ) as bar:
-            for batch in chunked(todo, args.batch_size):
-                records = _score_batch(client, batch, _options(args))
-                writer.write(records)
-                for record in records:
-                    counts["errors" if "error" in record else "scored"] += 1
-                bar.update(len(batch))
-    finally:
-        writer.close()
-    where = f"{args.output}: " if args.output else ""
-    print(
-        f"{where}{counts['scored']} scored, {counts['errors']} errors, {len(done)} already done",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def _score_batch(client: Client, batch: Sequence[InputRow], options: dict[str, Any]) -> list[dict[str, Any]]:
-    payloads = [row.payload for row in batch if row.payload is not None]
-    outcomes = iter(client.variant_delta(payloads, **options).results if payloads else [])
-    return [result_record(row, None if row.payload is None else next(outcomes)) for row in batch]
 
 
 if __name__ == "__main__":

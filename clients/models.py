@@ -97,6 +97,13 @@ class DeltaContext(_Response):
     note: str
 
 
+class ResultWarning(_Response):
+    """Something to know about one answer (``type`` e.g. ``genome_assumed``)."""
+
+    type: str
+    message: str
+
+
 class VariantResult(_Response):
     input: str
     variant: str
@@ -127,6 +134,7 @@ class VariantResult(_Response):
     context: DeltaContext | None = None
     context_reason: str | None = None
     model: str
+    warnings: list[ResultWarning] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -158,7 +166,10 @@ VariantOutcome = Annotated[
 class VariantDeltaResponse(_Response):
     model: str
     genome: str
-    window: int
+    #: The window length in bp (each result's ``window`` is its interval).
+    window_length: int
+    #: Deprecated: the same as ``window_length``.
+    window: int | None = None
     results: list[VariantOutcome]
 
 
@@ -175,7 +186,9 @@ class SaturationResponse(_Response):
     start: int
     end: int
     region: str
-    window: int
+    window_length: int
+    #: Deprecated: the same as ``window_length``.
+    window: int | None = None
     delta_method: str
     reverse_complement: bool
     source: SequenceSource
@@ -189,8 +202,10 @@ class SaturationResponse(_Response):
         return self.deltas[self.positions.index(position)][self.alleles.index(allele.upper())]
 
 
-class AnalysisResponse(_Response):
-    """``POST /analyze_single_variant``: the original project's six fields."""
+class LegacyAnalysisResponse(_Response):
+    """``POST /analyze_single_variant``: the original project's six fields; ``classification_confidence``
+    is ``None`` when the model is uncalibrated or its calibration has no logistic fit (the server's
+    ``X-Evo2-Note`` header says which)."""
 
     position: int
     reference: str
@@ -198,3 +213,7 @@ class AnalysisResponse(_Response):
     delta_score: float
     prediction: str
     classification_confidence: float | None
+
+
+#: The old name of :class:`LegacyAnalysisResponse` (the TypeScript client's and the schema's name).
+AnalysisResponse = LegacyAnalysisResponse

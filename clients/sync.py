@@ -18,9 +18,9 @@ import httpx
 from clients import _base
 from clients._base import BaseClient, Call, M, VariantLike
 from clients.models import (
-    AnalysisResponse,
     HealthResponse,
     InfoResponse,
+    LegacyAnalysisResponse,
     SaturationResponse,
     ScoreResponse,
     VariantDeltaResponse,
@@ -125,20 +125,38 @@ class Client(BaseClient):
         if _base.is_single_variant(variant):
             response = self.call(_base.variant_delta_call(variant, options))
             return _base.single_result(response)
-        items = list(variant)
-        size = self.max_variants_per_request()
-        calls = [_base.variant_delta_call(chunk, options) for chunk in _base.chunked(items, size)]
-        responses = [self.call(c) for c in calls]
-        return _base.merge_delta(responses)
+        return self.variant_deltas(
+            variant,
+            genome=genome,
+            window=window,
+            delta_method=delta_method,
+            reverse_complement=reverse_complement,
+        )
+
+    def variant_deltas(
+        self,
+        variants: Sequence[VariantLike],
+        *,
+        genome: str | None = None,
+        window: int | None = None,
+        delta_method: str | None = None,
+        reverse_complement: bool | None = None,
+    ) -> VariantDeltaResponse:
+        """``POST /variant-delta`` with a list (TypeScript: ``variantDeltas``): results in input order,
+        each a ``VariantResult`` or a ``VariantError``; split into requests of the server's
+        ``max_variants``. ``variant_delta`` with a list does the same (kept for older code)."""
+        options = _base.delta_options(genome, window, delta_method, reverse_complement)
+        calls = _base.variant_deltas_calls(variants, options, self.max_variants_per_request())
+        return _base.merge_delta([self.call(c) for c in calls])
 
     def analyze_single_variant(
         self,
         chromosome: str,
         variant_position: int,
         alternative: str,
-        genome: str = "hg38",
+        genome: str | None = None,
         reference: str | None = None,
-    ) -> AnalysisResponse:
+    ) -> LegacyAnalysisResponse:
         """``POST /analyze_single_variant``: the original frontend's call; ``variant_position`` 1-based."""
         return self.call(
             _base.analyze_single_variant_call(chromosome, variant_position, alternative, genome, reference)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service import __version__
 from service.coords import GENOMES
 from service.domain.calibration import Calibration, load_calibration
 from service.domain.delta import DeltaEngine
@@ -36,8 +37,20 @@ class Parts:
     sequence_limits: SequenceLimits
 
 
+def model_revision(settings: Settings) -> str | None:
+    """The model's revision for /info and output files: the setting, else (the k-mer table ships
+    with the package) the package version; ``None`` when unknown."""
+    if settings.model_revision:
+        return settings.model_revision
+    return f"evo2-variant-service {__version__}" if _is_kmer(settings.model) else None
+
+
+def _is_kmer(model: str) -> bool:
+    return model == "kmer" or model.startswith("kmer-")
+
+
 def build_scorer(settings: Settings) -> Scorer:
-    if settings.model == "kmer" or settings.model.startswith("kmer-"):
+    if _is_kmer(settings.model):
         from service.scoring.kmer import KmerScorer
 
         return KmerScorer.load()
@@ -95,8 +108,8 @@ def build_runner(settings: Settings, scorer: Scorer) -> ModelRunner:
         max_queue=settings.max_queue,
         timeout_s=settings.model_timeout_s,
         retry_after_s=settings.queue_retry_after_s,
-        batch_wait_ms=settings.batch_wait_ms,
-        batch_max_tokens=settings.batch_max_tokens,
+        batch_wait_ms=settings.merge_wait_ms,
+        batch_max_tokens=settings.max_merge_tokens,
     )
 
 

@@ -10,12 +10,16 @@ Conventions (one inside, one at the edge):
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from service.errors import GenomeMismatch, InvalidVariant, UnknownGenome
+from service.errors import GenomeMismatch, InvalidVariant, UnknownChromosome, UnknownGenome
 
 GENOMES = ("hg38", "hg19")
+#: Every accepted spelling of a build (any case) → its UCSC name.
+GENOME_ALIASES = {"hg38": "hg38", "grch38": "hg38", "hg19": "hg19", "grch37": "hg19"}
 #: Longest reference or alternate allele accepted (the Evo 2 authors evaluated indels up to 64 bp).
 MAX_ALLELE_LENGTH = 64
 BASES = frozenset("ACGT")
@@ -56,15 +60,32 @@ CHROM_NAME_RE = re.compile(r"^[A-Za-z0-9_.]{1,64}$")
 
 def check_genome(genome: str) -> str:
     """Return the canonical genome name or raise ``UnknownGenome``."""
-    name = genome.strip()
-    aliases = {"grch38": "hg38", "grch37": "hg19", "hg38": "hg38", "hg19": "hg19"}
-    canonical = aliases.get(name.lower())
+    canonical = GENOME_ALIASES.get(genome.strip().lower())
     if canonical is None:
         raise UnknownGenome(
-            f"unknown genome {genome!r}; supported: {', '.join(GENOMES)}",
+            f"unknown genome {genome!r}; supported: hg38 (GRCh38) and hg19 (GRCh37)",
             detail={"genome": genome, "supported": list(GENOMES)},
         )
     return canonical
+
+
+def other_genome(genome: str) -> str:
+    """The other supported build (hg19 for hg38 and back)."""
+    return "hg19" if check_genome(genome) == "hg38" else "hg38"
+
+
+def names_build(chrom: str) -> bool:
+    """Whether a chromosome name itself names a build (a RefSeq accession such as NC_000017.11)."""
+    return chrom.strip() in REFSEQ_ACCESSIONS
+
+
+def assumed_genome_warning(genome: str) -> dict[str, str]:
+    """The warning of a variant scored on the default build with nothing to confirm the build."""
+    return {
+        "type": "genome_assumed",
+        "message": f"no genome was given and the variant has no reference allele to check the build "
+        f"with: scored on {genome}, the default; send genome (hg38 or hg19) or the ref allele to be sure",
+    }
 
 
 def normalise_chrom(name: str) -> tuple[str, str | None]:
@@ -123,6 +144,17 @@ def resolve_chrom(chrom: str, genome: str | None) -> str:
     ):
         return "MT"
     return name
+
+
+def unknown_chromosome(chrom: str, genome: str, names: Iterable[str]) -> UnknownChromosome:
+    """The error for a chromosome ``genome`` lacks, naming the closest of its ``names``."""
+    known = list(names)
+    close = difflib.get_close_matches(chrom, known, n=3, cutoff=0.6)
+    message = f"{chrom} is not a chromosome of {genome}{missing_chrom_hint(genome, chrom)}"
+    if close:
+        message += f"; did you mean {' or '.join(close)}?"
+    message += " (primary chromosomes: chr1 to chr22, chrX, chrY, chrM; 17, MT and NC_ accessions work too)"
+    return UnknownChromosome(message, detail={"chrom": chrom, "genome": genome, "close_names": close})
 
 
 @dataclass(frozen=True, order=True)

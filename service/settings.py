@@ -23,6 +23,9 @@ class Settings(BaseSettings):
         "kmer", description="Scorer: 'kmer' (CPU baseline) or an Evo 2 model name such as 'evo2_7b'."
     )
     evo2_local_path: Path | None = Field(None, description="Evo 2 checkpoint file (no hub call when set).")
+    model_revision: str | None = Field(
+        None, description="The model's revision (a checkpoint commit), shown in /info and output files."
+    )
     device: str = Field("cuda:0", description="Torch device for Evo 2.")
     max_batch_tokens: int = Field(
         65_536, ge=1, description="Largest forward pass in tokens (batch size × length)."
@@ -57,7 +60,9 @@ class Settings(BaseSettings):
     )
 
     # --- requests and limits -----------------------------------------------------------------------
-    default_genome: Literal["hg38", "hg19"] = "hg38"
+    default_genome: Literal["hg38", "hg19"] = Field(
+        "hg38", description="Build of requests that name none (GRCh38 and GRCh37 accepted here too)."
+    )
     default_window: int = Field(8192, description="Window in bp (the Evo 2 BRCA1 notebook's 8,192).")
     min_window: int = 128
     max_window: int = 65_536
@@ -73,12 +78,17 @@ class Settings(BaseSettings):
     queue_retry_after_s: float = Field(5.0, gt=0)
 
     # --- batching ----------------------------------------------------------------------------------
-    batch_wait_ms: float = Field(
+    # Merging concurrent requests' windows into one scorer call (the micro-batcher). Not to be confused
+    # with max_batch_tokens, the largest forward pass that call is then split into.
+    merge_wait_ms: float = Field(
         5.0, ge=0, le=1000, description="How long the first model job waits for others to merge with."
     )
-    batch_max_tokens: int = Field(
+    max_merge_tokens: int = Field(
         262_144, ge=0, description="Bases in one merged scorer call (0: no merging, one call per job)."
     )
+    #: Old names of merge_wait_ms and max_merge_tokens, still read (EVO2_SERVICE_BATCH_*).
+    batch_wait_ms: float | None = Field(None, ge=0, le=1000, description="Deprecated: merge_wait_ms.")
+    batch_max_tokens: int | None = Field(None, ge=0, description="Deprecated: max_merge_tokens.")
     ref_cache_bytes: int = Field(
         256 * 2**20, ge=0, description="Byte bound of the reference-window score cache (0 = off)."
     )
@@ -101,12 +111,27 @@ class Settings(BaseSettings):
     rate_limit_per_minute: float = Field(0, ge=0, description="Requests per minute per key or IP; 0 = off.")
     rate_limit_burst: int = Field(30, ge=1)
 
+    @field_validator("default_genome", mode="before")
+    @classmethod
+    def _ucsc_name(cls, value: object) -> object:
+        # The aliases of service.coords.check_genome (settings may not import coords: same layer).
+        aliases = {"grch38": "hg38", "grch37": "hg19"}
+        return aliases.get(value.strip().lower(), value.strip()) if isinstance(value, str) else value
+
     @field_validator("default_window", "min_window", "max_window")
     @classmethod
     def _even(cls, value: int) -> int:
         if value < 2 or value % 2:
             raise ValueError("window sizes must be even and ≥ 2")
         return value
+
+    @model_validator(mode="after")
+    def _old_names(self) -> Settings:
+        if self.batch_wait_ms is not None and "merge_wait_ms" not in self.model_fields_set:
+            self.merge_wait_ms = self.batch_wait_ms
+        if self.batch_max_tokens is not None and "max_merge_tokens" not in self.model_fields_set:
+            self.max_merge_tokens = self.batch_max_tokens
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

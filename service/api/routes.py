@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from service import __version__
 from service.api.deps import (
@@ -23,6 +23,7 @@ from service.api.schemas import (
     InfoResponse,
     Interval,
     LegacyAnalysisResponse,
+    ResultWarning,
     SaturationRequest,
     SaturationResponse,
     ScoreRequest,
@@ -36,9 +37,10 @@ from service.api.schemas import (
     VariantInput,
     VariantResult,
 )
+from service.compose import model_revision
 from service.coords import Interval as Span
-from service.coords import Variant, make_variant, parse_variant
-from service.domain.calibration import LABEL_REASONS, MODEL_NOT_VALIDATED, NO_CALIBRATION
+from service.coords import Variant, assumed_genome_warning, make_variant, names_build, parse_variant
+from service.domain.calibration import LABEL_REASONS, MODEL_NOT_VALIDATED, NO_CALIBRATION, Label
 from service.domain.delta import VariantScore
 from service.domain.options import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT
 from service.domain.saturation import ALLELES, resolve_region, saturate
@@ -89,7 +91,12 @@ async def info(
     return InfoResponse(
         service="evo2-variant-service",
         version=__version__,
-        model={"name": scorer.name, "max_length": scorer.max_length, **scorer.describe()},
+        model={
+            "name": scorer.name,
+            "max_length": scorer.max_length,
+            **scorer.describe(),
+            "revision": model_revision(s),
+        },
         calibration=calibration.describe(),
         genome=genome.describe(),
         defaults={
@@ -161,7 +168,15 @@ def _source(identity: SourceIdentity | None) -> SequenceSource:
     return SequenceSource(name=identity.name, assembly=identity.assembly, version=identity.version)
 
 
-def _result(item: VariantInput, scored: VariantScore) -> VariantResult:
+def _warnings(item: VariantInput, genome_given: bool, genome: str) -> list[ResultWarning]:
+    """``genome_assumed`` for a variant without a reference allele (and no accession naming its
+    build) scored on the default genome: nothing in the request confirms the build."""
+    if genome_given or not isinstance(item, VariantFields) or item.ref or names_build(item.chrom):
+        return []
+    return [ResultWarning.model_validate(assumed_genome_warning(genome))]
+
+
+def _result(item: VariantInput, scored: VariantScore, genome_given: bool) -> VariantResult:
     w = scored.windows
     variant = scored.variant
     assert variant.ref is not None  # read from the genome when the request gave none
@@ -196,6 +211,7 @@ def _result(item: VariantInput, scored: VariantScore) -> VariantResult:
         else None,
         context_reason=scored.context_reason,
         model=scored.model,
+        warnings=_warnings(item, genome_given, scored.options.genome),
     )
 
 
@@ -216,22 +232,26 @@ async def variant_delta(
             detail={"max_variants": settings.max_variants},
         )
     options = engine.options(
-        genome=body.genome,
+        genome=body.genome or settings.default_genome,
         window=body.window,
         delta_method=body.delta_method,
         reverse_complement=body.reverse_complement,
     )
-    outcomes = await engine.score([_parse(i, body.genome) for i in inputs], options)
+    outcomes = await engine.score([_parse(i, options.genome) for i in inputs], options)
     if single and isinstance(outcomes[0], ServiceError):
         raise outcomes[0]
     results: list[VariantResult | VariantError] = [
         VariantError.model_validate({"input": _input_text(item), "error": outcome.to_dict()})
         if isinstance(outcome, ServiceError)
-        else _result(item, outcome)
+        else _result(item, outcome, body.genome is not None)
         for item, outcome in zip(inputs, outcomes, strict=True)
     ]
     return VariantDeltaResponse(
-        model=engine.model, genome=body.genome, window=options.window, results=results
+        model=engine.model,
+        genome=options.genome,
+        window_length=options.window,
+        window=options.window,
+        results=results,
     )
 
 
@@ -256,31 +276,56 @@ def _prediction(label: str | None, reason: str | None) -> str:
 )
 async def analyze_single_variant(
     engine: EngineDep,
+    settings: SettingsDep,
+    response: Response,
     variant_position: Annotated[int, Query(ge=1, description="1-based position (VCF).")],
     alternative: Annotated[str, Query(min_length=1, max_length=64, description="Alternate base.")],
-    genome: Annotated[str, Query(description="hg38 or hg19.")],
     chromosome: Annotated[str, Query(description="Chromosome, e.g. chr17.")],
+    genome: Annotated[
+        str | None, Query(description="hg38 or hg19 (GRCh38, GRCh37 too); default: the server's.")
+    ] = None,
     reference: Annotated[
         str | None, Query(max_length=64, description="Optional reference base; checked when given.")
     ] = None,
 ) -> LegacyAnalysisResponse:
     """Serves `POST <url>?variant_position=…&alternative=…&genome=…&chromosome=…` as the original
-    Next.js frontend sends it, and answers its six fields. The window is the notebook's 8,192 bp."""
-    options = engine.options(genome=genome)
+    Next.js frontend sends it, and answers its six fields. The window is the notebook's 8,192 bp. A
+    null confidence (and an assumed genome) is explained in the `X-Evo2-Note` header."""
+    options = engine.options(genome=genome or settings.default_genome)
     variant = make_variant(chromosome, variant_position, reference, alternative, genome=options.genome)
     [outcome] = await engine.score([variant], options)
     if isinstance(outcome, ServiceError):
         raise outcome
     ref = outcome.variant.ref
     assert ref is not None
+    label = outcome.label
+    item = VariantFields(chrom=chromosome, pos=variant_position, ref=reference, alt=alternative)
+    notes = [w.message for w in _warnings(item, genome is not None, options.genome)]
+    if label.confidence is None:
+        notes.insert(0, _confidence_note(label, outcome.model))
+    if notes:
+        response.headers["x-evo2-note"] = "; ".join(notes)
     return LegacyAnalysisResponse(
         position=variant_position,
         reference=ref,
         alternative=variant.alt,
         delta_score=outcome.delta,
-        prediction=_prediction(outcome.label.label, outcome.label.reason),
-        classification_confidence=outcome.label.confidence,
+        prediction=_prediction(label.label, label.reason),
+        classification_confidence=label.confidence,
     )
+
+
+def _confidence_note(label: Label, model: str) -> str:
+    """Why ``classification_confidence`` is null (an HTTP header: ASCII only)."""
+    if label.label is None and label.reason in (None, NO_CALIBRATION, MODEL_NOT_VALIDATED):
+        return (
+            f"classification_confidence is null: {model} has no usable calibration (GET /info, "
+            "calibration), so no label and no confidence are given"
+        )
+    if label.label is None:
+        reason = LABEL_REASONS.get(label.reason or NO_CALIBRATION, "")
+        return f"classification_confidence is null: no label for this variant ({reason})"
+    return f"classification_confidence is null: the calibration of {model} has no logistic fit"
 
 
 # --- /saturation ----------------------------------------------------------------------------------
@@ -292,16 +337,17 @@ async def saturation(body: SaturationRequest, engine: EngineDep, settings: Setti
 
     Each cell equals what /variant-delta answers for that SNV; the three alternates at a position
     share one reference window and the region is read with one genome fetch."""
+    genome = body.genome or settings.default_genome
     region = resolve_region(
         body.region,
         body.chrom,
         body.start,
         body.end,
-        genome=body.genome,
+        genome=genome,
         max_bp=settings.max_saturation_bp,
     )
     options = engine.options(
-        genome=body.genome,
+        genome=genome,
         window=body.window,
         delta_method=body.delta_method,
         reverse_complement=body.reverse_complement,
@@ -309,11 +355,12 @@ async def saturation(body: SaturationRequest, engine: EngineDep, settings: Setti
     result = await saturate(engine, region, options)
     return SaturationResponse(
         model=engine.model,
-        genome=body.genome,
+        genome=options.genome,
         chrom=region.chrom,
         start=region.start + 1,
         end=region.end,
         region=region.region(),
+        window_length=options.window,
         window=options.window,
         delta_method=options.delta_method,
         reverse_complement=options.reverse_complement,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from service.domain.calibration import CONTEXT_NOTE, CONTEXT_REASONS, LABEL_REASONS
 from service.domain.options import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT, DeltaMethod
 
+#: A genome build as answered (the canonical UCSC name).
 Genome = Literal["hg38", "hg19"]
 LabelName = Literal["likely_pathogenic", "likely_benign"]
 LabelReason = Literal[
@@ -32,6 +33,16 @@ def _codes(reasons: dict[str, str]) -> str:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def genome_field() -> Any:
+    """The ``genome`` of a request: optional, any accepted spelling, the server's default when left out."""
+    return Field(
+        None,
+        examples=["hg38"],
+        description="Genome build: hg38 or hg19 (GRCh38, GRCh37 accepted). Default: the server's "
+        "default_genome (GET /info, defaults.genome).",
+    )
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -102,7 +113,7 @@ class VariantDeltaRequest(_Model):
     variants: list[VariantInput] | None = Field(
         None, description="Several variants, answered in order; one bad variant does not sink the others."
     )
-    genome: Genome = Field("hg38", description="Genome build (UCSC name).")
+    genome: str | None = genome_field()
     window: int | None = Field(
         None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
     )
@@ -141,6 +152,11 @@ class DeltaContextBody(_Model):
     n_lof: int
     n_func: int
     note: str = Field(description=f"Always: {CONTEXT_NOTE}.")
+
+
+class ResultWarning(_Model):
+    type: str = Field(description="Machine-readable warning type, e.g. 'genome_assumed'.")
+    message: str
 
 
 class VariantResult(_Model):
@@ -190,6 +206,11 @@ class VariantResult(_Model):
         None, description=f"Why there is no context: {_codes(CONTEXT_REASONS)}."
     )
     model: str
+    warnings: list[ResultWarning] = Field(
+        default_factory=list,
+        description="Things to know about this answer, e.g. 'genome_assumed': no genome was sent and "
+        "no reference allele could confirm the default build.",
+    )
 
 
 class VariantError(_Model):
@@ -200,7 +221,11 @@ class VariantError(_Model):
 class VariantDeltaResponse(_Model):
     model: str
     genome: Genome
-    window: int = Field(description="Requested window length in bp.")
+    window_length: int = Field(description="Requested window length in bp.")
+    window: int = Field(
+        json_schema_extra={"deprecated": True},
+        description="Deprecated: the same as window_length (results[].window is an interval).",
+    )
     results: list[VariantResult | VariantError] = Field(description="One entry per variant, in input order.")
 
 
@@ -217,7 +242,8 @@ class LegacyAnalysisResponse(_Model):
         "outside the calibration."
     )
     classification_confidence: float | None = Field(
-        description="Fitted probability that the prediction is right; null without a label or a fit."
+        description="Fitted probability that the prediction is right; null without a label or without a "
+        "logistic fit. The X-Evo2-Note response header says why, and warns when the genome was assumed."
     )
 
 
@@ -254,7 +280,7 @@ class SaturationRequest(_Model):
     chrom: str | None = Field(None, examples=["chr17"], description="Chromosome: chr17, 17, NC_000017.11, …")
     start: int | None = Field(None, ge=1, description="1-based first position (inclusive).")
     end: int | None = Field(None, ge=1, description="1-based last position (inclusive).")
-    genome: Genome = Field("hg38", description="Genome build (UCSC name).")
+    genome: str | None = genome_field()
     window: int | None = Field(
         None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
     )
@@ -271,7 +297,10 @@ class SaturationResponse(_Model):
     start: int = Field(description="1-based first position (inclusive).")
     end: int = Field(description="1-based last position (inclusive).")
     region: str = Field(description="The region as a 1-based inclusive string.")
-    window: int = Field(description="Window length in bp.")
+    window_length: int = Field(description="Window length in bp.")
+    window: int = Field(
+        json_schema_extra={"deprecated": True}, description="Deprecated: the same as window_length."
+    )
     delta_method: DeltaMethod
     reverse_complement: bool
     source: SequenceSource

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from service.coords import Interval, Variant, check_genome, missing_chrom_hint
+from service.coords import Interval, Variant, check_genome, unknown_chromosome
 from service.domain.calibration import Calibration, DeltaContext, DeltaScale, Label
+from service.domain.hints import add_build_hints
 from service.domain.options import (
     DEFAULT_DELTA_METHOD,
     DEFAULT_REVERSE_COMPLEMENT,
@@ -30,7 +31,7 @@ from service.domain.options import (
 from service.domain.planner import cluster_spans
 from service.domain.score_cache import RefKey, ScoreCache, Strand
 from service.domain.windows import VariantWindows, WindowPlan, build_windows, check_ambiguity, plan_window
-from service.errors import ServiceError, UnknownChromosome
+from service.errors import ServiceError
 from service.genome.base import GenomeSource, SourceIdentity
 from service.scoring.base import reverse_complement
 from service.scoring.runner import ModelRunner
@@ -177,6 +178,7 @@ class DeltaEngine:
                 raise bases
             for index in cluster.members:
                 out[index] = _cut(*plans[index], cluster.interval, bases)
+        await add_build_hints(self.genome, options.genome, out)
         return [item if item is not None else ServiceError("no window was built") for item in out]
 
     async def score(self, variants: Sequence[Variant | ServiceError], options: DeltaOptions) -> list[Outcome]:
@@ -301,10 +303,7 @@ def _delta(
 
 def _length(sizes: Mapping[str, int], genome: str, chrom: str) -> int:
     if chrom not in sizes:
-        raise UnknownChromosome(
-            f"{chrom} is not a chromosome of {genome}{missing_chrom_hint(genome, chrom)}",
-            detail={"chrom": chrom, "genome": genome},
-        )
+        raise unknown_chromosome(chrom, genome, sizes)
     return sizes[chrom]
 
 

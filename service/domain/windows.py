@@ -138,6 +138,34 @@ def _no_room(variant: Variant, chrom_len: int, where: str, needs: str) -> OutOfB
     )
 
 
+def _mismatch(variant: Variant, observed: str, bases: str, p_rel: int) -> RefMismatch:
+    """The ref mismatch error, saying when the allele sits one base away (a 0-based position?)."""
+    assert variant.ref is not None
+    ref, n = variant.ref, len(variant.ref)
+    detail: dict[str, object] = {
+        "chrom": variant.chrom,
+        "position": variant.pos,
+        "expected": ref,
+        "observed": observed,
+    }
+    message = (
+        f"reference allele mismatch at {variant.chrom}:{variant.pos}: the request says {ref}, "
+        f"the genome has {observed}"
+    )
+    if bases[p_rel + 1 : p_rel + 1 + n] == ref:
+        detail["matches_at"] = variant.pos + 1
+        message += (
+            f"; it has {ref} at {variant.chrom}:{variant.pos + 1}: did you send a 0-based position? "
+            "(positions are 1-based, as in VCF)"
+        )
+    elif p_rel >= 1 and bases[p_rel - 1 : p_rel - 1 + n] == ref:
+        detail["matches_at"] = variant.pos - 1
+        message += f"; it has {ref} at {variant.chrom}:{variant.pos - 1}: is the position one too high?"
+    else:
+        message += " (wrong genome build or strand?)"
+    return RefMismatch(message, detail=detail)
+
+
 def build_windows(variant: Variant, plan: WindowPlan, span_bases: str) -> VariantWindows:
     """Cut both windows out of the span's bases, checking (or filling in) the reference allele.
 
@@ -164,16 +192,7 @@ def build_windows(variant: Variant, plan: WindowPlan, span_bases: str) -> Varian
             )
         variant = variant.with_ref(observed)
     elif observed != variant.ref:
-        raise RefMismatch(
-            f"reference allele mismatch at {variant.chrom}:{variant.pos}: the request says {variant.ref}, "
-            f"the genome has {observed} (wrong genome build or strand?)",
-            detail={
-                "chrom": variant.chrom,
-                "position": variant.pos,
-                "expected": variant.ref,
-                "observed": observed,
-            },
-        )
+        raise _mismatch(variant, observed, span_bases, p_rel)
     assert variant.ref is not None
     ref_seq = span_bases[: plan.ref_interval.end - span.start]
     tail_start = p_rel + len(variant.ref)

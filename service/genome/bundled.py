@@ -136,6 +136,11 @@ class BundledGenome:
         offset = interval.start - item.interval.start
         return item.bases[offset : offset + len(interval)]
 
+    def holdings(self) -> list[str]:
+        """The slices, 1-based inclusive (``hg38 chr17:43040001-43130000 (bundled)``)."""
+        slices, _ = self._load()
+        return [f"{s.genome} {s.interval.region()} (bundled)" for s in slices]
+
     async def aclose(self) -> None:
         return None
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from service.coords import Interval, resolve_chrom
-from service.errors import OutOfBounds, ServiceError, UnknownChromosome, UnknownGenome
+from service.coords import Interval, resolve_chrom, unknown_chromosome
+from service.errors import OutOfBounds, ServiceError, UnknownGenome
 from service.genome.base import SourceIdentity, SourceStatus
 
 
@@ -77,9 +77,7 @@ class FastaGenome:
         fasta = self._open(genome)
         name = self._names[genome].get(interval.chrom)
         if name is None:
-            raise UnknownChromosome(
-                f"{interval.chrom} is not in the {genome} FASTA", detail={"chrom": interval.chrom}
-            )
+            raise unknown_chromosome(interval.chrom, f"the {genome} FASTA", self._names[genome])
         record = fasta[name]
         if interval.end > len(record):
             raise OutOfBounds(
@@ -88,6 +86,9 @@ class FastaGenome:
             )
         bases = await asyncio.to_thread(lambda: str(record[interval.start : interval.end]))
         return bases.upper()
+
+    def holdings(self) -> list[str]:
+        return [f"{genome} (all of {path.name}, fasta)" for genome, path in self._paths.items()]
 
     async def aclose(self) -> None:
         for fasta in self._files.values():

@@ -12,6 +12,9 @@ Within the family, the first source covering an interval serves it (bundled befo
 for the BRCA1 slices). A family's chromosome sizes come from its first source in order that lists the
 build (the bundled table for UCSC's family, so no network call is made for sizes either). A window is
 never read from one sequence and sized, cached or clustered by another.
+
+When a region is held by no source, or the only one that could serve it (UCSC) fails, the error
+names what this deployment holds without asking anyone and the setting that adds more.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.coords import Interval
-from service.errors import RegionUnavailable, UnknownChromosome, UnknownGenome
+from service.coords import Interval, other_genome, unknown_chromosome
+from service.errors import RegionUnavailable, UnknownGenome, UpstreamError, UpstreamTimeout
 from service.genome.base import GenomeSource, SourceIdentity, SourceStatus
 
 
@@ -111,9 +114,7 @@ class LayeredGenome:
     async def family(self, genome: str, chrom: str) -> Family:
         serving = (await self.plan(genome)).serving
         if chrom not in serving:
-            raise UnknownChromosome(
-                f"{chrom} is not a chromosome of {genome}", detail={"chrom": chrom, "genome": genome}
-            )
+            raise unknown_chromosome(chrom, genome, serving)
         return serving[chrom]
 
     def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
@@ -122,9 +123,7 @@ class LayeredGenome:
         plan = self._plans.get(genome)
         if chrom is not None and plan is not None:
             if chrom not in plan.serving:
-                raise UnknownChromosome(
-                    f"{chrom} is not a chromosome of {genome}", detail={"chrom": chrom, "genome": genome}
-                )
+                raise unknown_chromosome(chrom, genome, plan.serving)
             return plan.serving[chrom].identity
         families = self._families(genome)
         if not families:
@@ -134,12 +133,20 @@ class LayeredGenome:
     def holds_chromosome(self, genome: str, chrom: str) -> bool:
         return any(source.holds_chromosome(genome, chrom) for source in self.sources)
 
-    def source_for(self, genome: str, interval: Interval) -> GenomeSource | None:
-        """The source that serves ``interval``: within its chromosome's family once planned."""
+    def source_for(self, genome: str, interval: Interval, *, local: bool = False) -> GenomeSource | None:
+        """The source that serves ``interval``: within its chromosome's family once planned; with
+        ``local``, only sources that ask nobody."""
         plan = self._plans.get(genome)
         family = plan.serving.get(interval.chrom) if plan is not None else None
         candidates = family.members if family is not None else self.sources
-        return next((s for s in candidates if s.covers(genome, interval)), None)
+        return next(
+            (
+                s
+                for s in candidates
+                if not (local and getattr(s, "remote", False)) and s.covers(genome, interval)
+            ),
+            None,
+        )
 
     def covers(self, genome: str, interval: Interval) -> bool:
         return self.source_for(genome, interval) is not None
@@ -151,15 +158,52 @@ class LayeredGenome:
             names = family.names()
             raise RegionUnavailable(
                 f"no genome source of this deployment holds {genome} {interval.region()} of "
-                f"{family.identity} (sources: {names}); configure UCSC or a local FASTA for it",
+                f"{family.identity} (sources: {names}); {self.holdings_text(genome, interval)}",
                 detail={
                     "genome": genome,
                     "region": interval.region(),
                     "sources": names,
                     "source": str(family.identity),
+                    "held": self.holdings(),
                 },
             )
-        return await source.fetch(genome, interval)
+        try:
+            return await source.fetch(genome, interval)
+        except (UpstreamError, UpstreamTimeout) as exc:
+            raise type(exc)(
+                f"{exc.message}. {self.holdings_text(genome, interval, remote=source.name)}",
+                detail={**exc.detail, "held": self.holdings()},
+                retry_after=exc.retry_after,
+            ) from exc
+
+    async def fetch_local(self, genome: str, interval: Interval) -> str | None:
+        """The bases of ``interval`` from a source that asks nobody, or ``None`` when none holds it."""
+        source = self.source_for(genome, interval, local=True)
+        return None if source is None else await source.fetch(genome, interval)
+
+    def holdings(self) -> list[str]:
+        """What the sources that ask nobody hold, one entry each (``hg38 chr17:43040001-43130000``)."""
+        return [item for s in self.sources for item in getattr(s, "holdings", lambda: [])()]
+
+    def holdings_text(self, genome: str, interval: Interval, *, remote: str | None = None) -> str:
+        """What can be scored without the remote source, and the settings that add more."""
+        held = self.holdings()
+        where = "Without UCSC" if remote else "here"
+        text = f"{where} this deployment holds {', '.join(held) if held else 'no genome regions'}"
+        other = other_genome(genome)
+        if self.source_for(other, interval, local=True) is not None:
+            text += (
+                f"; {other} holds {interval.region()}: if these are {other} coordinates, send genome: {other}"
+            )
+        text += (
+            f". To score {genome} {interval.region()}, set EVO2_SERVICE_FASTA_{genome.upper()} to an indexed "
+            f"FASTA of {genome} (plain or bgzip, with its .fai)"
+        )
+        if remote is None and not any(getattr(s, "remote", False) for s in self.sources):
+            text += ' or add "ucsc" to EVO2_SERVICE_GENOME_SOURCES (needs the internet)'
+        elif remote is not None:
+            text += " or EVO2_SERVICE_UCSC_BASE_URL to a UCSC mirror this machine can reach"
+        return text
 
     async def aclose(self) -> None:
         for source in self.sources:

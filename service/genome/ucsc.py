@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import httpx
 
 from service import __version__
-from service.coords import CHROM_NAME_RE, Interval
+from service.coords import CHROM_NAME_RE, Interval, unknown_chromosome
 from service.errors import (
     OutOfBounds,
     ServiceError,
@@ -82,6 +82,8 @@ class UcscGenome:
     """``GenomeSource`` over the UCSC REST API."""
 
     name = "ucsc"
+    #: Asks a remote service (hints and offline coverage never consult it).
+    remote = True
 
     def __init__(
         self,
@@ -242,10 +244,7 @@ class UcscGenome:
     def _check_bounds(genome: str, interval: Interval, sizes: Mapping[str, int]) -> None:
         size = sizes.get(interval.chrom)
         if size is None:
-            raise UnknownChromosome(
-                f"{genome} has no chromosome {interval.chrom}",
-                detail={"genome": genome, "chrom": interval.chrom},
-            )
+            raise unknown_chromosome(interval.chrom, genome, sizes)
         if interval.end > size:
             raise OutOfBounds(
                 f"{interval.region()} extends past the end of {interval.chrom} ({size:,} bp) in {genome}",
@@ -359,6 +358,11 @@ class UcscGenome:
             finally:
                 spent += time.monotonic() - started
             if attempt == self.max_attempts:
+                break
+            if failures[-1].what == _UNREACHABLE:
+                # No route, no DNS, connection refused: this machine is offline or UCSC is blocked.
+                # Waiting seconds to learn that again helps nobody; say so now.
+                gave_up = f"{self.base_url} is unreachable from this machine (offline?)"
                 break
             last = failures[-1]
             delay = self._backoff(attempt)
@@ -520,9 +524,12 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(seconds, 0.0)
 
 
+_UNREACHABLE = "could not be reached"
+
+
 def _transport_failure(exc: httpx.RequestError) -> str:
     if isinstance(exc, httpx.ConnectError):
-        return "could not be reached"
+        return _UNREACHABLE
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         return "closed the connection without an answer"
     return "could not be read"
@@ -533,7 +540,9 @@ def _give_up(endpoint: str, failures: list[_Retryable], gave_up: str, read_timeo
     count = len(failures)
     times = _TIMES.get(count, f"{count} times")
     kinds = list(dict.fromkeys(failure.what for failure in failures))
-    if len(kinds) == 1:
+    if count == 1:
+        message = f"UCSC {endpoint} {last.what}"
+    elif len(kinds) == 1:
         message = f"UCSC {endpoint} {last.what} {times}"
     else:
         message = f"UCSC {endpoint} failed {times} ({'; '.join(kinds)})"

@@ -171,7 +171,8 @@ async def test_a_smaller_window_is_honoured(client):
     ("body", "status", "kind"),
     [
         ({"variant": "chr17:43119628"}, 400, "invalid_variant"),
-        ({"variant": "chr17:43119628:T:G", "genome": "hg99"}, 422, "validation_error"),
+        ({"variant": "chr17:43119628:T:G", "genome": "hg99"}, 400, "unknown_genome"),
+        ({"variant": "chr17:43119628:T:G", "genome": 38}, 422, "validation_error"),
         ({"variant": "chr99:100:A:C"}, 400, "unknown_chromosome"),
         ({"variant": "chr17:999999999:A:C"}, 400, "out_of_bounds"),
         ({"variant": "chr1:1000000:A:C"}, 400, "region_unavailable"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 import subprocess
@@ -15,7 +14,7 @@ import pytest
 
 from clients import _base
 from clients.cli import main
-from clients.io import COLUMNS, read_variants
+from clients.files import COLUMNS
 from service.api.app import create_app
 from service.settings import Settings
 from tests.support.live_server import LiveServer, RecordingApp, bundled_app
@@ -45,18 +44,18 @@ def hg38_slice() -> str:
     return "".join(lines[1:]).upper()
 
 
-#: Rows that cannot be scored, by the error type their output row must carry.
-BAD_ROWS = {
-    "ref_mismatch": "chr17\t43119628\tbad1\tA\tG",  # the genome has T
-    "unknown_chromosome": "chrZ\t1000\tbad2\tA\tG",
-    "invalid_variant": "chr17\t43119628\tbad3\tT\t<DEL>",
-    "invalid_input": "chr17\tabc\tbad4\tT\tG",  # not sent: the position is not a number
-}
+#: Rows that cannot be scored, with the error type their output row must carry.
+BAD_ROWS = [
+    ("ref_mismatch", "chr17\t43119628\tbad1\tA\tG"),  # the genome has T
+    ("unknown_chromosome", "chrZ\t1000\tbad2\tA\tG"),
+    ("invalid_variant", "chr17\t43119628\tbad3\tT\t<DEL>"),
+    ("invalid_variant", "chr17\tabc\tbad4\tT\tG"),  # not sent: the position is not a number
+]
 
 
 def write_vcf(path: Path, n: int = 500, seed: int = 7) -> dict[str, str]:
     """``n`` SNVs and deletions with the right reference bases, the BAD_ROWS and a short line, as a
-    VCF; returns the expected ``row key → error type`` ('' for rows that score)."""
+    VCF; returns the expected ``row number → error type`` ('' for rows that score)."""
     seq = hg38_slice()
     rng = random.Random(seed)
     positions = sorted(rng.sample(range(43_045_000, 43_125_000), n))
@@ -69,12 +68,12 @@ def write_vcf(path: Path, n: int = 500, seed: int = 7) -> dict[str, str]:
         else:
             alt = "ACGT"[("ACGT".index(ref) + 1 + i % 3) % 4]
             body.append((f"chr17\t{pos}\tv{i}\t{ref}\t{alt}\t.\tPASS\t.", ""))
-    for offset, (kind, line) in zip((13, 170, 333, 481), BAD_ROWS.items(), strict=True):
+    for offset, (kind, line) in zip((13, 170, 333, 481), BAD_ROWS, strict=True):
         body.insert(offset, (line, kind))
-    body.append(("chr17\t43119628\tshort", "invalid_input"))
+    body.append(("chr17\t43119628\tshort", "invalid_variant"))  # not sent: too few fields
     header = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
     path.write_text("\n".join(header + [line for line, _ in body]) + "\n")
-    return {str(len(header) + i + 1): kind for i, (_, kind) in enumerate(body)}
+    return {str(i + 1): kind for i, (_, kind) in enumerate(body)}
 
 
 def read_tsv_output(path: Path) -> list[dict[str, str]]:
@@ -105,6 +104,7 @@ def test_batch_vcf_is_complete_and_resumes_after_an_interruption(
             assert row["genome"] == "hg38" and row["model"] == "kmer-8"
     sent = recorder.variants_sent()[start:]
     assert len(sent) == 6 and sum(n or 0 for n in sent) == 505 - 2  # the two unreadable rows are not sent
+    assert [r["line"] for r in rows] == [str(i + 3) for i in range(505)]  # the VCF's line numbers
     assert "500 scored, 5 errors, 0 already done" in capsys.readouterr().err
     complete = out.read_text()
 
@@ -116,7 +116,8 @@ def test_batch_vcf_is_complete_and_resumes_after_an_interruption(
     assert out.read_text() == complete  # the same rows, each once, in order
     missing = list(expected)[230:]
     sent = recorder.variants_sent()[start:]
-    assert sum(n or 0 for n in sent) == sum(1 for key in missing if expected[key] != "invalid_input")
+    unread = {"480", "505"}  # the rows with a position that is not a number and the short line
+    assert sum(n or 0 for n in sent) == sum(1 for key in missing if key not in unread)
     assert len(sent) == 3  # 275 rows left, 100 per request
     assert "230 already done" in capsys.readouterr().err
 
@@ -169,21 +170,22 @@ def test_json_lines_output_rescoring_transient_failures(
     tsv.write_text(
         "variant\tnote\nchr17:43119628:T:G\tfirst\n\n17:43119628 T>A\tsecond\nchr17-43119629-N-A\tbad\n"
     )
-    out = tmp_path / "scores.json"
+    out = tmp_path / "scores.jsonl"
     assert main(["score", "-i", str(tsv), "-o", str(out), "--url", url, "--window", "1024"]) == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["row"] for r in records] == ["2", "4", "5"]
+    assert [(r["row"], r["line"]) for r in records] == [(1, 2), (2, 4), (3, 5)]
+    assert list(records[0]) == list(COLUMNS)
     assert records[0]["window_length"] == 1024 and records[0]["variant"] == "chr17:43119628:T:G"
-    assert records[1]["alt"] == "A" and records[2]["error"]["type"] == "invalid_variant"
+    assert records[1]["alt"] == "A" and records[2]["error_type"] == "invalid_variant"
 
-    # A row that failed because the service was overloaded is scored again on the next run.
-    records[1] = {"row": "4", "input": "17:43119628 T>A", "error": {"type": "overloaded", "message": "busy"}}
+    # A row that failed because the service was overloaded is scored again on the next run, in place.
+    records[1].update(status="error", delta_score=None, error_type="overloaded", error_message="busy")
     out.write_text("".join(json.dumps(r) + "\n" for r in records))
     start = len(recorder.variants_sent())
     assert main(["score", "-i", str(tsv), "-o", str(out), "--url", url, "--window", "1024"]) == 0
     assert recorder.variants_sent()[start:] == [1]
     again = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["row"] for r in again] == ["2", "5", "4"] and again[2]["alt"] == "A" and "error" not in again[2]
+    assert [r["row"] for r in again] == [1, 2, 3] and again[1]["alt"] == "A" and again[1]["status"] == "ok"
 
 
 def test_an_output_from_another_input_is_refused(
@@ -206,7 +208,7 @@ def test_score_variants_as_a_table_or_json(
     url, _ = service
     assert main(["score", "chr17:43119628:T:G", "17:43119628 T>A", "--url", url]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["variant", "genome", "delta_score", "label", "p_lof", "note"]
+    assert table[0].split() == ["variant", "genome", "delta_score", "label", "probability_lof", "note"]
     assert (
         table[1].startswith("chr17:43119628:T:G")
         and "+0.000224" in table[1]
@@ -231,7 +233,8 @@ def test_service_errors_exit_non_zero_with_the_servers_message(
     monkeypatch.setenv(_base.URL_ENV, url)  # the URL from the environment
     assert main(["score", "chr17:43119628:T:G", "--genome", "hg37"]) == 1
     err = capsys.readouterr().err
-    assert "does not match the schema" in err and "body.genome" in err
+    assert "unknown genome 'hg37'; supported: hg38 (GRCh38) and hg19 (GRCh37)" in err
+    assert "HTTP 400, unknown_genome" in err
     assert main(["health", "--url", "http://127.0.0.1:9", "--retries", "0"]) == 1
     assert "cannot reach the service" in capsys.readouterr().err
     with pytest.raises(SystemExit) as usage:
@@ -243,7 +246,7 @@ def test_api_key_option(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     with LiveServer(bundled_app(require_api_key=True, api_keys=["k-123"])) as server:
         assert main(["info", "--url", server.url]) == 1
         assert "a valid API key is required" in capsys.readouterr().err
-        assert main(["info", "--url", server.url, "--api-key", "k-123"]) == 0
+        assert main(["info", "--json", "--url", server.url, "--api-key", "k-123"]) == 0
         assert json.loads(capsys.readouterr().out)["auth"]["api_key_required"] is True
         monkeypatch.setenv(_base.API_KEY_ENV, "k-123")
         assert main(["score", "chr17:43119628:T:G", "--url", server.url]) == 0
@@ -286,38 +289,99 @@ def test_saturation_json_has_a_cell_per_position_and_allele(
     assert [cell is None for cell in body["deltas"][0]] == [False, False, False, True]  # A C G T: ref T
 
 
-# --- input formats ------------------------------------------------------------------------------------
+# --- names, help, info ----------------------------------------------------------------------------
 
 
-def test_reads_vcf_gz_with_multiple_alternates(tmp_path: Path) -> None:
-    path = tmp_path / "x.vcf.gz"
-    with gzip.open(path, "wt") as handle:
-        handle.write(
-            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\nchr17\t43119628\t.\tT\tA,G\n17\t5\t.\tC\tT\n"
-        )
-    rows = read_variants(path)
-    assert [(r.key, r.text) for r in rows] == [
-        ("3.1", "chr17:43119628:T:A"),
-        ("3.2", "chr17:43119628:T:G"),
-        ("4", "17:5:C:T"),
-    ]
-    assert rows[0].payload == {"chrom": "chr17", "pos": 43119628, "ref": "T", "alt": "A"}
+def test_service_options_go_before_or_after_the_command(
+    service: tuple[str, RecordingApp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _ = service
+    assert main(["--url", url, "health"]) == 0
+    assert capsys.readouterr().out.strip() == "ok (model kmer-8)"
+    assert main(["--url", "http://127.0.0.1:9", "--retries", "0", "health", "--url", url]) == 0
+    assert main(["--url", url, "variant-delta", "chr17:43119628:T:G"]) == 0  # the endpoint's name
+    assert "chr17:43119628:T:G" in capsys.readouterr().out
 
 
-def test_reads_tsv_columns_or_plain_lines(tmp_path: Path) -> None:
-    columns = tmp_path / "c.tsv"
-    columns.write_text(
-        "#Chrom\tPosition\tRef\tAlt\nchr17\t43119628\tT\tG\nchr17\t43119628\t\tC\nchr17\tx\tT\tG\n"
+@pytest.mark.parametrize(
+    "command", ["health", "info", "variant-delta", "score", "score-sequences", "saturation"]
+)
+def test_every_command_has_an_example_in_its_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "example" in text and "\n  evo2-variant " in text
+
+
+def test_info_prints_a_summary_and_json_on_request(
+    service: tuple[str, RecordingApp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _ = service
+    assert main(["info", "--url", url]) == 0
+    summary = capsys.readouterr().out
+    assert summary.splitlines()[0] == f"evo2-variant-service 0.1.0 at {url}"
+    assert "model       kmer-8" in summary and "no labels (uncalibrated)" in summary
+    assert "defaults    genome hg38, window 8192 bp, delta_method window" in summary
+    assert "1000 variants per request" in summary and len(summary.splitlines()) <= 8
+    assert main(["info", "--json", "--url", url]) == 0
+    assert json.loads(capsys.readouterr().out)["defaults"]["genome"] == "hg38"
+
+
+def test_score_sequences_mirrors_the_score_endpoint(
+    service: tuple[str, RecordingApp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _ = service
+    assert main(["score-sequences", "ACGTTGCAAGGCTTAACG", "--json", "--url", url]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["model"] == "kmer-8" and body["scores"][0]["length"] == 18
+    assert main(["score-sequences", "ACGTTGCAAGGCTTAACG", "--url", url]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[0] == "18"
+
+
+def test_unknown_output_extensions_and_vcf_from_a_tsv_are_refused(
+    tmp_path: Path, service: tuple[str, RecordingApp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, recorder = service
+    tsv = tmp_path / "in.tsv"
+    tsv.write_text("variant\nchr17:43119628:T:G\n")
+    start = len(recorder.variants_sent())
+    assert main(["score", "-i", str(tsv), "-o", str(tmp_path / "out.csv"), "--url", url]) == 1
+    assert "cannot tell the output format of 'out.csv'" in capsys.readouterr().err
+    assert main(["score", "-i", str(tsv), "-o", str(tmp_path / "out.vcf"), "--url", url]) == 1
+    assert "an annotated VCF output needs a VCF input" in capsys.readouterr().err
+    assert recorder.variants_sent()[start:] == [] and not (tmp_path / "out.vcf").exists()
+
+
+def test_a_tsv_with_contig_and_start_columns_is_one_variant_per_row(
+    tmp_path: Path, service: tuple[str, RecordingApp]
+) -> None:
+    url, _ = service
+    tsv = tmp_path / "in.tsv"
+    tsv.write_text("contig\tstart\tref\talt\nchr17\t43119628\tT\tG\n")
+    out = tmp_path / "out.tsv"
+    assert main(["score", "-i", str(tsv), "-o", str(out), "--url", url]) == 0
+    [row] = read_tsv_output(out)
+    assert (row["input"], row["status"], row["variant"]) == ("chr17:43119628:T:G", "ok", "chr17:43119628:T:G")
+
+
+def test_rows_follow_their_own_genome_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tsv = tmp_path / "in.tsv"
+    tsv.write_text(
+        "id\tvariant\tgenome\n"
+        "a\tchr17:43119628:T:G\tGRCh38\n"
+        "b\tchr17:41276135:T:G\thg19\n"  # BRCA1's hg19 position of the same base
+        "c\tchr17:43119628:T:G\thg99\n"
+        "d\tchr17:43119628:T:G\t\n"
     )
-    rows = read_variants(columns)
-    assert [r.payload for r in rows[:2]] == [
-        {"chrom": "chr17", "pos": 43119628, "ref": "T", "alt": "G"},
-        {"chrom": "chr17", "pos": 43119628, "alt": "C"},
+    out = tmp_path / "out.tsv"
+    with LiveServer(bundled_app()) as server:
+        assert main(["score", "-i", str(tsv), "-o", str(out), "--url", server.url]) == 0
+    rows = read_tsv_output(out)
+    assert [(r["id"], r["genome"], r["status"]) for r in rows] == [
+        ("a", "hg38", "ok"),
+        ("b", "hg19", "ok"),
+        ("c", "hg99", "error"),
+        ("d", "hg38", "ok"),
     ]
-    assert rows[2].payload is None and rows[2].error is not None and rows[2].key == "4"
-    plain = tmp_path / "p.txt"
-    plain.write_text("# my variants\nchr17:43119628:T:G\n17:43119628 T>A\tcomment\n")
-    assert [(r.key, r.payload) for r in read_variants(plain)] == [
-        ("2", "chr17:43119628:T:G"),
-        ("3", "17:43119628 T>A"),
-    ]
+    assert rows[2]["error_type"] == "unknown_genome" and "hg38 (GRCh38)" in rows[2]["error_message"]

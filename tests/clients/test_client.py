@@ -131,6 +131,9 @@ async def test_async_client_raises_the_servers_error() -> None:
         assert caught.value.type == "limit_exceeded" and caught.value.detail["window"] == 8191
         with pytest.raises(BadRequestError) as caught:
             await client.variant_delta(VARIANT, genome="hg37")
+        assert caught.value.status == 400 and caught.value.type == "unknown_genome"
+        with pytest.raises(BadRequestError) as caught:
+            await client.variant_delta(VARIANT, window="wide")  # type: ignore[arg-type]
         assert caught.value.status == 422 and caught.value.type == "validation_error"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import gzip
-import io
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -107,6 +106,18 @@ def run(scorer: KmerScorer, rows: list[bulk.BulkRow], **kwargs: Any) -> list[bul
 # ------------------------------------------------------------------------------------------ files
 
 
+@pytest.fixture
+def bundled_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVO2_SERVICE_GENOME_SOURCES", '["bundled"]')
+
+
+def score_file(source: Path, out: Path, *args: str) -> list[dict[str, str]]:
+    """``python -m service.jobs.bulk SOURCE OUT --window 2048`` (the k-mer model, bundled slices)."""
+    assert bulk.main([str(source), str(out), "--window", str(WINDOW), "--no-progress", *args]) == 0
+    return read_output(out)
+
+
+@pytest.mark.usefixtures("bundled_only")
 def test_vcf_every_row_answered_in_order(scorer: KmerScorer, tmp_path: Path) -> None:
     assert base("hg38", "chr17", BRCA1) == "T"
     near = BRCA1 + 120
@@ -125,11 +136,9 @@ def test_vcf_every_row_answered_in_order(scorer: KmerScorer, tmp_path: Path) -> 
     rows = bulk.read_variants(vcf)
     assert [r.line for r in rows] == [3, 3, 4, 5, 6, 7, 8]
 
-    results = run(scorer, rows)
-    out = tmp_path / "out.tsv"
-    assert bulk.write_tsv(results, out) == len(rows)
-    table = read_output(out)
+    table = score_file(vcf, tmp_path / "out.tsv")
     assert list(table[0]) == list(bulk.COLUMNS)
+    assert [r["row"] for r in table] == ["1", "2", "3", "4", "5", "6", "7"]
     assert [r["line"] for r in table] == ["3", "3", "4", "5", "6", "7", "8"]
     assert [r["status"] for r in table] == ["ok", "ok", "error", "ok", "error", "error", "error"]
     assert [r["error_type"] for r in table] == [
@@ -151,9 +160,10 @@ def test_vcf_every_row_answered_in_order(scorer: KmerScorer, tmp_path: Path) -> 
         assert row["window_length"] == str(WINDOW)
     assert table[3]["chrom"] == "chr17" and table[3]["id"] == ""
     assert "the genome has T" in table[4]["error_message"]
-    assert table[4]["variant"] == f"chr17:{BRCA1}:A:G"
+    assert table[4]["input"] == f"chr17:{BRCA1}:A:G" and table[4]["variant"] == ""
 
 
+@pytest.mark.usefixtures("bundled_only")
 def test_tsv_variant_column_and_errors(scorer: KmerScorer, tmp_path: Path) -> None:
     tsv = tmp_path / "in.tsv"
     tsv.write_text(
@@ -163,13 +173,10 @@ def test_tsv_variant_column_and_errors(scorer: KmerScorer, tmp_path: Path) -> No
         "c\tthis is not a variant\thg38\n"
         f"d\tchr17:{BRCA1}:G:A\thg38\n"  # reference mismatch
         "e\tchrUn_xyz:5:A:G\thg38\n"  # unknown chromosome
-        f"f\tchr17:{BRCA1}:T:G\n"  # a missing field: malformed
+        f"f\tchr17:{BRCA1}:T:G\n"  # the empty genome cell dropped (as editors do): the default
         "g\tchr17:100:A:G\thg99\n"  # unknown genome
     )
-    results = run(scorer, bulk.read_variants(tsv))
-    buffer = io.StringIO()
-    bulk.write_tsv(results, buffer)
-    table = list(csv.DictReader(io.StringIO(buffer.getvalue()), delimiter="\t"))
+    table = score_file(tsv, tmp_path / "out.tsv")
     assert [r["id"] for r in table] == ["a", "b", "c", "d", "e", "f", "g"]
     assert [r["error_type"] for r in table] == [
         "",
@@ -177,9 +184,10 @@ def test_tsv_variant_column_and_errors(scorer: KmerScorer, tmp_path: Path) -> No
         "invalid_variant",
         "ref_mismatch",
         "unknown_chromosome",
-        "invalid_variant",
+        "",
         "unknown_genome",
     ]
+    assert [r["genome"] for r in table] == ["hg38"] * 6 + ["hg99"]
     assert table[0]["input"] == f"chr17:{BRCA1}:T:G"
     assert table[1]["variant"] == f"chr17:{BRCA1}:T:C"
     assert float(table[0]["delta_score"]) != float(table[1]["delta_score"])
@@ -326,3 +334,32 @@ def test_cli_runs_on_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     table = read_output(out)
     assert [r["status"] for r in table] == ["ok", "error"]
     assert table[0]["model"].startswith("kmer")
+
+
+def test_what_bulk_containers_import_needs_no_clients_package() -> None:
+    """Modal's containers ship ``service`` alone: scoring a chunk there must not import ``clients``."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import importlib.abc, pickle, sys
+
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "clients":
+                    raise ImportError(f"{name} is not in the container image")
+                return None
+
+        sys.meta_path.insert(0, Block())
+        from service.jobs.bulk import BulkResult, BulkRow, Chunk, local_map_fn, score_chunk  # noqa: F401
+        row = BulkRow(0, 2, "", "chr17:1:A:G", "hg38", None, {"type": "invalid_variant", "message": "x"})
+        print(pickle.loads(pickle.dumps(BulkResult(row, {"status": "error"}))).ok)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from clients.files import RunInfo
 from service.coords import Variant
 from service.domain.calibration import load_calibration
 from service.domain.delta import DeltaEngine
@@ -50,25 +51,15 @@ def calibration_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_bulk_rows_give_label_reason_counts_source_and_context(calibration_dir: Path) -> None:
+def test_bulk_rows_give_label_reason_counts_source_and_context(calibration_dir: Path, tmp_path: Path) -> None:
     snv = Variant("chrT", 15_000, CHROM[14_999], "A" if CHROM[14_999] != "A" else "C")
     deletion = Variant("chrT", 16_000, CHROM[15_999:16_002], CHROM[15_999])
-    rows = [
-        bulk.BulkRow(index=i, line=i + 1, id=".", input=str(v), genome="hg38", variant=v)
-        for i, v in enumerate((snv, deletion))
-    ]
-    options = DeltaOptions("hg38", 8192)
-    results = bulk.run_bulk(
-        rows,
-        options,
-        bulk.local_map_fn(engine(calibration_dir)),
-        chunk_rows=10,
-        max_span=10**6,
-        progress=False,
-    )
-    out = io.StringIO()
-    bulk.write_tsv(results, out)
-    table = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter="\t"))
+    source = tmp_path / "in.tsv"
+    source.write_text("variant\n" + "".join(f"{v}\n" for v in (snv, deletion)))
+    out = tmp_path / "out.tsv"
+    job = bulk.BulkJob.open(source, out, DeltaOptions("hg38", 8192), RunInfo(model="kmer-8"))
+    job.run(bulk.local_map_fn(engine(calibration_dir)), chunk_rows=10, max_span=10**6, progress=False)
+    table = list(csv.DictReader(io.StringIO(out.read_text()), delimiter="\t"))
     first, second = table
     assert first["label"] == "likely_pathogenic" and first["label_reason"] == ""
     assert second["label"] == "" and second["label_reason"] == "kind_outside_calibration"

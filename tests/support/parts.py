@@ -49,8 +49,8 @@ def ucsc_genome(**options: Any) -> UcscGenome:
 def micro_batcher(score: Callable[[list[str]], list[np.ndarray]], **options: Any) -> MicroBatcher:
     s = DEFAULTS
     values: dict[str, Any] = {
-        "wait_ms": s.batch_wait_ms,
-        "max_tokens": s.batch_max_tokens,
+        "wait_ms": s.merge_wait_ms,
+        "max_tokens": s.max_merge_tokens,
         "timeout_s": s.model_timeout_s,
         "retry_after_s": s.queue_retry_after_s,
     }
@@ -63,8 +63,8 @@ def model_runner(scorer: Scorer, **options: Any) -> ModelRunner:
         "max_queue": s.max_queue,
         "timeout_s": s.model_timeout_s,
         "retry_after_s": s.queue_retry_after_s,
-        "batch_wait_ms": s.batch_wait_ms,
-        "batch_max_tokens": s.batch_max_tokens,
+        "batch_wait_ms": s.merge_wait_ms,
+        "batch_max_tokens": s.max_merge_tokens,
     }
     return ModelRunner(scorer, **{**values, **options})
 

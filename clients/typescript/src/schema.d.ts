@@ -95,7 +95,8 @@ export interface paths {
         /**
          * The original project's frontend call (query parameters, no body)
          * @description Serves `POST <url>?variant_position=…&alternative=…&genome=…&chromosome=…` as the original
-         *     Next.js frontend sends it, and answers its six fields. The window is the notebook's 8,192 bp.
+         *     Next.js frontend sends it, and answers its six fields. The window is the notebook's 8,192 bp. A
+         *     null confidence (and an assumed genome) is explained in the `X-Evo2-Note` header.
          */
         post: operations["analyze_single_variant_analyze_single_variant_post"];
         delete?: never;
@@ -259,9 +260,19 @@ export interface components {
             prediction: string;
             /**
              * Classification Confidence
-             * @description Fitted probability that the prediction is right; null without a label or a fit.
+             * @description Fitted probability that the prediction is right; null without a label or without a logistic fit. The X-Evo2-Note response header says why, and warns when the genome was assumed.
              */
             classification_confidence: number | null;
+        };
+        /** ResultWarning */
+        ResultWarning: {
+            /**
+             * Type
+             * @description Machine-readable warning type, e.g. 'genome_assumed'.
+             */
+            type: string;
+            /** Message */
+            message: string;
         };
         /** SaturationRequest */
         SaturationRequest: {
@@ -289,11 +300,10 @@ export interface components {
             end?: number | null;
             /**
              * Genome
-             * @description Genome build (UCSC name).
-             * @default hg38
-             * @enum {string}
+             * @description Genome build: hg38 or hg19 (GRCh38, GRCh37 accepted). Default: the server's default_genome (GET /info, defaults.genome).
+             * @example hg38
              */
-            genome: "hg38" | "hg19";
+            genome?: string | null;
             /**
              * Window
              * @description Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook.
@@ -340,8 +350,14 @@ export interface components {
              */
             region: string;
             /**
-             * Window
+             * Window Length
              * @description Window length in bp.
+             */
+            window_length: number;
+            /**
+             * Window
+             * @deprecated
+             * @description Deprecated: the same as window_length.
              */
             window: number;
             /**
@@ -458,11 +474,10 @@ export interface components {
             variants?: (string | components["schemas"]["VariantFields"])[] | null;
             /**
              * Genome
-             * @description Genome build (UCSC name).
-             * @default hg38
-             * @enum {string}
+             * @description Genome build: hg38 or hg19 (GRCh38, GRCh37 accepted). Default: the server's default_genome (GET /info, defaults.genome).
+             * @example hg38
              */
-            genome: "hg38" | "hg19";
+            genome?: string | null;
             /**
              * Window
              * @description Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook.
@@ -492,8 +507,14 @@ export interface components {
              */
             genome: "hg38" | "hg19";
             /**
-             * Window
+             * Window Length
              * @description Requested window length in bp.
+             */
+            window_length: number;
+            /**
+             * Window
+             * @deprecated
+             * @description Deprecated: the same as window_length (results[].window is an interval).
              */
             window: number;
             /**
@@ -652,6 +673,11 @@ export interface components {
             context_reason?: ("no_distribution" | "non_finite_delta" | "options_outside_calibration" | "window_length_outside_calibration") | null;
             /** Model */
             model: string;
+            /**
+             * Warnings
+             * @description Things to know about this answer, e.g. 'genome_assumed': no genome was sent and no reference allele could confirm the default build.
+             */
+            warnings?: components["schemas"]["ResultWarning"][];
         };
     };
     responses: never;
@@ -973,10 +999,10 @@ export interface operations {
                 variant_position: number;
                 /** @description Alternate base. */
                 alternative: string;
-                /** @description hg38 or hg19. */
-                genome: string;
                 /** @description Chromosome, e.g. chr17. */
                 chromosome: string;
+                /** @description hg38 or hg19 (GRCh38, GRCh37 too); default: the server's. */
+                genome?: string | null;
                 /** @description Optional reference base; checked when given. */
                 reference?: string | null;
             };

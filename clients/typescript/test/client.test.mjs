@@ -59,6 +59,7 @@ test("score and the original frontend's call", async () => {
     chromosome: "chr17",
   });
   assert.deepEqual([legacy.position, legacy.reference, legacy.alternative], [POS, "T", "G"]);
+  assert.equal(legacy.classification_confidence, null); // kmer-8 is uncalibrated: no 0 % confidence
 });
 
 test("saturation: positions × A, C, G, T", async () => {
@@ -78,7 +79,8 @@ test("errors carry the server's type, message and request id", async () => {
   assert.match(mismatch.message, /the genome has T/);
   assert.ok(mismatch.requestId);
   const invalid = await rejection(client.variantDelta(VARIANT, { genome: "hg37" }));
-  assert.deepEqual([invalid.status, invalid.type], [422, "validation_error"]);
+  assert.deepEqual([invalid.status, invalid.type], [400, "unknown_genome"]);
+  assert.equal((await client.variantDelta(VARIANT, { genome: "GRCh38" })).genome, "hg38");
   const down = await rejection(new Evo2Client({ baseUrl: "http://127.0.0.1:9" }).health());
   assert.deepEqual([down.status, down.type], [null, "connection_error"]);
 });

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from service.coords import MAX_ALLELE_LENGTH
 from service.domain.options import DeltaOptions
-from service.jobs.bulk.read import BulkRow
+from service.jobs.bulk.rows import BulkRow
 
 
 @dataclass(frozen=True)

@@ -1,167 +1,71 @@
-"""Reading a VCF or TSV into ``BulkRow`` s: one row per allele, malformed lines as error rows."""
+"""Rows of a variant file (read by ``clients.files``, the one reader) parsed into ``BulkRow`` s.
+
+Parsing a row's notation into a ``Variant`` is the service's, as it is for the CLI's rows (which
+the server parses): the same row gives the same variant, or the same error, on both paths.
+"""
 
 from __future__ import annotations
 
-import gzip
-import io
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
 
-from service.coords import Variant, check_genome, make_variant, parse_variant
-from service.errors import InvalidRequest, InvalidVariant, ServiceError
-
-
-@dataclass(frozen=True)
-class BulkRow:
-    """One input row (one allele of a VCF line). Picklable: it travels to GPU containers."""
-
-    #: 0-based position in the input (the output order).
-    index: int
-    #: 1-based line number in the file.
-    line: int
-    id: str
-    #: The variant as written (``chrom:pos:ref:alt`` for VCF and column TSVs).
-    input: str
-    genome: str
-    variant: Variant | None
-    #: The parse error (``ServiceError.to_dict()``) when ``variant`` is None.
-    error: dict[str, Any] | None = None
+from clients.files import READ_ERROR, InputRow
+from clients.files import read_variants as read_file
+from clients.files.read import parse_tsv, parse_vcf
+from service.coords import Variant, check_genome, make_variant, names_build, parse_variant
+from service.errors import InvalidRequest, ServiceError
+from service.jobs.bulk.rows import BulkRow
 
 
-def _bad_row(index: int, line: int, id_: str, text: str, genome: str, exc: ServiceError) -> BulkRow:
-    return BulkRow(index, line, id_, text, genome, None, exc.to_dict())
+def _variant(row: InputRow, genome: str) -> Variant:
+    payload = row.payload
+    if isinstance(payload, str):
+        return parse_variant(payload, genome=genome)
+    assert payload is not None
+    return make_variant(payload["chrom"], payload["pos"], payload.get("ref"), payload["alt"], genome=genome)
 
 
-def read_vcf(lines: Iterable[str], *, genome: str = "hg38", start_line: int = 1) -> list[BulkRow]:
-    """Rows of a VCF: header lines skipped, one row per ALT allele, malformed lines as error rows."""
+def parse_row(row: InputRow, *, genome: str, genome_given: bool = True) -> BulkRow:
+    """The ``BulkRow`` of one input row: its variant on its genome (its own column, else ``genome``),
+    or the error that row meets. ``genome_given``: the run's genome was asked for, not defaulted."""
+    shown = (row.index, row.line, row.id, row.text)
+    if row.payload is None:
+        error = {"type": READ_ERROR, "message": row.error or "unreadable row"}
+        return BulkRow(*shown, row.genome or genome, None, error)
+    try:
+        row_genome = check_genome(row.genome) if row.genome else genome
+    except ServiceError as exc:
+        return BulkRow(*shown, row.genome or genome, None, exc.to_dict())
+    try:
+        variant = _variant(row, row_genome)
+    except ServiceError as exc:
+        return BulkRow(*shown, row_genome, None, exc.to_dict())
+    fields = row.payload if isinstance(row.payload, dict) else {}
+    assumed = not genome_given and row.genome is None and variant.ref is None
+    assumed = assumed and not names_build(str(fields.get("chrom", "")))
+    return BulkRow(*shown, row_genome, variant, genome_assumed=assumed)
+
+
+def parse_rows(rows: Iterable[InputRow], *, genome: str, genome_given: bool = True) -> list[BulkRow]:
     genome = check_genome(genome)
-    rows: list[BulkRow] = []
-    for number, raw in enumerate(lines, start=start_line):
-        text = raw.rstrip("\r\n")
-        if not text.strip() or text.startswith("#"):
-            continue
-        fields = text.split("\t")
-        if len(fields) < 5:
-            fields = text.split()
-        if len(fields) < 5:
-            exc = InvalidVariant(
-                f"line {number}: a VCF record needs CHROM, POS, ID, REF and ALT; found {len(fields)} fields",
-                detail={"line": number},
-            )
-            rows.append(_bad_row(len(rows), number, "", text[:200], genome, exc))
-            continue
-        chrom, pos_text, id_, ref, alts = (f.strip() for f in fields[:5])
-        id_ = "" if id_ == "." else id_
-        for alt in alts.split(","):
-            shown = f"{chrom}:{pos_text}:{ref}:{alt}"
-            try:
-                if not pos_text.isdigit() or len(pos_text) > 10:
-                    raise InvalidVariant(f"line {number}: POS {pos_text!r} is not a 1-based integer")
-                variant = make_variant(chrom, int(pos_text), ref, alt, genome=genome)
-            except ServiceError as exc:
-                rows.append(_bad_row(len(rows), number, id_, shown, genome, exc))
-                continue
-            rows.append(BulkRow(len(rows), number, id_, shown, genome, variant))
-    return rows
+    return [parse_row(row, genome=genome, genome_given=genome_given) for row in rows]
 
 
-_ALIASES = {
-    "variant": ("variant", "variants", "variant_id", "hgvs"),
-    "chrom": ("chrom", "chr", "chromosome", "#chrom", "contig"),
-    "pos": ("pos", "position", "start"),
-    "ref": ("ref", "reference"),
-    "alt": ("alt", "alternative", "alternate"),
-    "id": ("id", "name", "#id"),
-    "genome": ("genome", "assembly", "build"),
-}
+# --- shorthands over lines or a path (the tests' and older callers') ----------------------------------
 
 
-def _columns(header: list[str]) -> dict[str, int]:
-    lowered = [h.strip().lower().lstrip("#") for h in header]
-    found: dict[str, int] = {}
-    for key, names in _ALIASES.items():
-        for i, name in enumerate(lowered):
-            if name in {n.lstrip("#") for n in names}:
-                found[key] = i
-                break
-    if "variant" not in found and not {"chrom", "pos", "alt"} <= found.keys():
-        raise InvalidRequest(
-            "the TSV header needs a 'variant' column or 'chrom', 'pos', 'ref' and 'alt' columns; "
-            f"found: {', '.join(h.strip() for h in header)}",
-            detail={"header": header},
-        )
-    return found
+def read_vcf(lines: Sequence[str], *, genome: str = "hg38") -> list[BulkRow]:
+    return parse_rows(parse_vcf([line.rstrip("\r\n") for line in lines]).rows, genome=genome)
 
 
-def read_tsv(lines: Iterable[str], *, genome: str = "hg38", start_line: int = 1) -> list[BulkRow]:
-    """Rows of a TSV with a header (see the module docstring); comment lines after it are skipped."""
-    genome = check_genome(genome)
-    rows: list[BulkRow] = []
-    columns: dict[str, int] | None = None
-    width = 0
-    for number, raw in enumerate(lines, start=start_line):
-        text = raw.rstrip("\r\n")
-        if not text.strip():
-            continue
-        if columns is None:
-            header = text.split("\t")
-            columns = _columns(header)
-            width = len(header)
-            continue
-        if text.startswith("#"):
-            continue
-        fields = text.split("\t")
-        cell = {key: fields[i].strip() if i < len(fields) else "" for key, i in columns.items()}
-        id_ = cell.get("id", "")
-        if "variant" in columns:
-            shown = cell["variant"]
-        else:
-            shown = ":".join(cell.get(k, "") for k in ("chrom", "pos", "ref", "alt"))
-        row_genome = genome
-        try:
-            if len(fields) != width:
-                raise InvalidVariant(
-                    f"line {number}: {len(fields)} fields where the header has {width}",
-                    detail={"line": number},
-                )
-            if cell.get("genome"):
-                row_genome = check_genome(cell["genome"])
-            if "variant" in columns:
-                variant = parse_variant(shown, genome=row_genome)
-            else:
-                pos_text = cell["pos"]
-                if not pos_text.isdigit() or len(pos_text) > 10:
-                    raise InvalidVariant(f"line {number}: position {pos_text!r} is not a 1-based integer")
-                ref = cell.get("ref", "")
-                variant = make_variant(
-                    cell["chrom"],
-                    int(pos_text),
-                    None if ref in ("", ".") else ref,
-                    cell["alt"],
-                    genome=row_genome,
-                )
-        except ServiceError as exc:
-            rows.append(_bad_row(len(rows), number, id_, shown, row_genome, exc))
-            continue
-        rows.append(BulkRow(len(rows), number, id_, shown, row_genome, variant))
-    if columns is None:
-        raise InvalidRequest("the TSV is empty (no header line)")
-    return rows
-
-
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return path.open(encoding="utf-8")
+def read_tsv(lines: Sequence[str], *, genome: str = "hg38") -> list[BulkRow]:
+    """Rows of a TSV with a header; ``InvalidRequest`` when it has no usable header."""
+    try:
+        source = parse_tsv([line.rstrip("\r\n") for line in lines])
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    return parse_rows(source.rows, genome=genome)
 
 
 def read_variants(path: str | Path, *, genome: str = "hg38") -> list[BulkRow]:
-    """Read a VCF (``.vcf``, ``.vcf.gz`` or a ``##fileformat=VCF`` first line) or a TSV."""
-    path = Path(path)
-    with _open_text(path) as handle:
-        lines = handle.readlines()
-    first = next((line for line in lines if line.strip()), "")
-    is_vcf = path.name.lower().endswith((".vcf", ".vcf.gz")) or first.startswith("##fileformat=VCF")
-    return read_vcf(lines, genome=genome) if is_vcf else read_tsv(lines, genome=genome)
+    return parse_rows(read_file(path).rows, genome=genome)

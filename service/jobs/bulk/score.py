@@ -1,18 +1,26 @@
-"""Scoring chunks (in this process or fanned out by ``map_fn``) into one ``BulkResult`` per row."""
+"""Scoring chunks (in this process or fanned out by ``map_fn``) into one ``BulkResult`` per row.
+
+A result's ``values`` are plain data: for a scored row the fields of the API's ``VariantResult``
+(``clients.files`` turns them into the output record, as the CLI does with the API's answer), for
+the others ``status``, ``genome``, ``error_type`` and ``error_message``. Runs in GPU containers too:
+imports nothing of ``clients``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.coords import assumed_genome_warning
 from service.domain.delta import DeltaEngine, VariantScore
 from service.domain.options import DeltaOptions
 from service.errors import ServiceError
 from service.jobs.bulk.chunk import Chunk, make_chunks
-from service.jobs.bulk.read import BulkRow
+from service.jobs.bulk.rows import BulkRow
 
 
 @dataclass(frozen=True)
@@ -27,13 +35,16 @@ class BulkResult:
 
 #: Scores chunks; yields, in chunk order, each chunk's results or the exception that chunk raised.
 MapFn = Callable[[list[Chunk]], Iterable["list[BulkResult] | BaseException"]]
+#: Receives each batch of finished results as it completes (the output writer).
+Sink = Callable[[list[BulkResult]], None]
 
 
 def ok_result(row: BulkRow, scored: VariantScore) -> BulkResult:
     w = scored.windows
     variant = scored.variant
     values = {
-        **_base(row),
+        "status": "ok",
+        "genome": scored.options.genome,
         "variant": str(variant),
         "chrom": variant.chrom,
         "pos": variant.pos,
@@ -51,46 +62,33 @@ def ok_result(row: BulkRow, scored: VariantScore) -> BulkResult:
         "confidence": scored.label.confidence,
         "non_acgt_ref": w.non_acgt_ref,
         "non_acgt_alt": w.non_acgt_alt,
-        "source": str(scored.source),
+        "source": dataclasses.asdict(scored.source) if scored.source is not None else None,
         **_context(scored),
         "model": scored.model,
-        "status": "ok",
+        "warnings": [assumed_genome_warning(scored.options.genome)] if row.genome_assumed else [],
     }
     return BulkResult(row, values)
 
 
 def _context(scored: VariantScore) -> dict[str, Any]:
-    """The delta's place among the BRCA1 benchmark's deltas (empty cells with the reason when none)."""
+    """The delta's place among the BRCA1 benchmark's deltas, shaped as the API's ``context``."""
     c = scored.context
-    return {
-        "delta_percentile": c.percentile if c else None,
-        "lof_fraction": c.lof_fraction if c else None,
-        "func_fraction": c.func_fraction if c else None,
-        "context_reason": scored.context_reason,
-    }
+    context = (
+        None
+        if c is None
+        else {"percentile": c.percentile, "lof_fraction": c.lof_fraction, "func_fraction": c.func_fraction}
+    )
+    return {"context": context, "context_reason": scored.context_reason}
 
 
-def error_result(row: BulkRow, error: dict[str, Any], model: str = "") -> BulkResult:
+def error_result(row: BulkRow, error: dict[str, Any]) -> BulkResult:
     values = {
-        **_base(row),
-        "model": model,
         "status": "error",
+        "genome": row.genome,
         "error_type": str(error.get("type", "internal_error")),
         "error_message": str(error.get("message", "")),
     }
-    if row.variant is not None:
-        values.update(
-            variant=str(row.variant),
-            chrom=row.variant.chrom,
-            pos=row.variant.pos,
-            ref=row.variant.ref or "",
-            alt=row.variant.alt,
-        )
     return BulkResult(row, values)
-
-
-def _base(row: BulkRow) -> dict[str, Any]:
-    return {"line": row.line, "id": row.id, "input": row.input, "genome": row.genome}
 
 
 async def score_chunk(
@@ -102,10 +100,10 @@ async def score_chunk(
     by_index: dict[int, BulkResult] = {}
     for row, outcome in zip(scorable, outcomes, strict=True):
         if isinstance(outcome, ServiceError):
-            by_index[row.index] = error_result(row, outcome.to_dict(), engine.model)
+            by_index[row.index] = error_result(row, outcome.to_dict())
         else:
             by_index[row.index] = ok_result(row, outcome)
-    return [by_index.get(r.index) or error_result(r, r.error or {}, engine.model) for r in rows]
+    return [by_index.get(r.index) or error_result(r, r.error or {}) for r in rows]
 
 
 def local_map_fn(engine: DeltaEngine, *, loop: asyncio.AbstractEventLoop | None = None) -> MapFn:
@@ -136,33 +134,39 @@ def run_bulk(
     chunk_rows: int,
     max_span: int,
     progress: bool = True,
+    sink: Sink | None = None,
 ) -> list[BulkResult]:
     """Chunk ``rows``, score the chunks through ``map_fn`` and return one result per row, in order.
 
     Rows that failed to parse are answered here; a chunk whose call raised answers each of its rows
-    with an ``internal_error`` row naming the exception.
+    with an ``internal_error`` row naming the exception (a rerun scores them again). ``sink`` gets
+    each batch of results as it completes (those rows first, then chunk by chunk), so a writer can
+    put them on disk while the rest is scored.
     """
     chunks = make_chunks(rows, options, chunk_rows=chunk_rows, max_span=max_span)
-    results: dict[int, BulkResult] = {r.index: error_result(r, r.error) for r in rows if r.error is not None}
+    results: dict[int, BulkResult] = {}
+
+    def deliver(batch: list[BulkResult]) -> None:
+        results.update((r.row.index, r) for r in batch)
+        if sink is not None and batch:
+            sink(batch)
+
+    deliver([error_result(r, r.error) for r in rows if r.error is not None])
     bar = _progress(sum(len(c.rows) for c in chunks), enabled=progress)
     try:
         outputs = map_fn(chunks)
         for chunk, output in zip(chunks, outputs, strict=False):
             if isinstance(output, BaseException):
                 message = f"the chunk holding this variant failed: {type(output).__name__}: {output}"[:500]
-                for row in chunk.rows:
-                    results[row.index] = error_result(row, {"type": "internal_error", "message": message})
+                error = {"type": "internal_error", "message": message}
+                deliver([error_result(row, error) for row in chunk.rows])
             else:
-                for result in output:
-                    results[result.row.index] = result
+                deliver(list(output))
             bar.update(len(chunk.rows))
     finally:
         bar.close()
-    missing = [r for r in rows if r.index not in results]
-    for row in missing:
-        results[row.index] = error_result(
-            row, {"type": "internal_error", "message": "no result was returned"}
-        )
+    lost = {"type": "internal_error", "message": "no result was returned"}
+    deliver([error_result(r, lost) for r in rows if r.index not in results])
     return [results[r.index] for r in rows]
 
 

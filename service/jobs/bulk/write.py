@@ -1,72 +1,98 @@
-"""Writing bulk results: one TSV row per input row, in input order."""
+"""The file side of a bulk job: read, resume, stream the results to the output, summarise.
+
+Reading and writing are ``clients.files``'s (the CLI's too), so one input gives the same rows through
+``evo2-variant``, ``python -m service.jobs.bulk`` and ``modal run modal_deploy.py::score_variants``, and
+a rerun on the same output resumes the same way on all three: rows already there are kept, rows whose
+error may pass are scored again, the rest is scored, in input order.
+"""
 
 from __future__ import annotations
 
-import csv
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
-from service.jobs.bulk.score import BulkResult
-
-#: Output columns, in order. ``region`` is 1-based inclusive (``chr17:43115533-43123724``). An empty
-#: ``label`` has its ``label_reason``; ``delta_percentile``, ``lof_fraction`` and ``func_fraction`` place
-#: the delta among the BRCA1 benchmark's (relative to BRCA1 SGE variants under this model).
-COLUMNS: tuple[str, ...] = (
-    "line",
-    "id",
-    "input",
-    "genome",
-    "variant",
-    "chrom",
-    "pos",
-    "ref",
-    "alt",
-    "kind",
-    "region",
-    "window_length",
-    "ref_score",
-    "alt_score",
-    "delta_score",
-    "label",
-    "label_reason",
-    "probability_lof",
-    "confidence",
-    "non_acgt_ref",
-    "non_acgt_alt",
-    "source",
-    "delta_percentile",
-    "lof_fraction",
-    "func_fraction",
-    "context_reason",
-    "model",
-    "status",
-    "error_type",
-    "error_message",
+from clients.files import (
+    COLUMNS,
+    InputFile,
+    Record,
+    ResultWriter,
+    RunInfo,
+    error_record,
+    read_variants,
+    scored_record,
 )
+from service.domain.options import DeltaOptions
+from service.jobs.bulk.read import parse_rows
+from service.jobs.bulk.rows import BulkRow
+from service.jobs.bulk.score import BulkResult, MapFn, run_bulk
+
+__all__ = ["COLUMNS", "BulkJob", "record_of", "summary"]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
-    return str(value).replace("\t", " ").replace("\n", " ")
+def record_of(source: InputFile, result: BulkResult) -> Record:
+    """The output record of one result (the same record the CLI writes for the API's answer)."""
+    row = source.rows[result.row.index]
+    values = result.values
+    if result.ok:
+        return scored_record(row, values)
+    return error_record(row, values["genome"], values["error_type"], values["error_message"])
 
 
-def write_tsv(results: Iterable[BulkResult], path: str | Path | IO[str]) -> int:
-    """Write the results as a TSV with the :data:`COLUMNS` header; returns the number of rows."""
-    if isinstance(path, (str, Path)):
-        with Path(path).open("w", encoding="utf-8", newline="") as handle:
-            return write_tsv(results, handle)
-    writer = csv.writer(path, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
-    writer.writerow(COLUMNS)
-    count = 0
-    for result in results:
-        writer.writerow([_cell(result.values.get(column)) for column in COLUMNS])
-        count += 1
-    return count
+@dataclass
+class BulkJob:
+    """A file being scored into an output; :meth:`open` reads both, :meth:`run` scores what is left."""
+
+    source: InputFile
+    rows: list[BulkRow]
+    options: DeltaOptions
+    writer: ResultWriter
+    done: set[int]
+
+    @classmethod
+    def open(
+        cls,
+        input: str | Path,
+        output: str | Path,
+        options: DeltaOptions,
+        run: RunInfo,
+        *,
+        genome_given: bool = True,
+    ) -> BulkJob:
+        """Read ``input`` and open ``output`` (resuming it); ``ValueError`` / ``OSError`` when either
+        cannot be used, before anything is scored."""
+        source = read_variants(input)
+        if not source.rows:
+            empty = not Path(input).read_bytes().strip()
+            raise ValueError(f"{input} is empty" if empty else f"{input} holds no variants")
+        rows = parse_rows(source.rows, genome=options.genome, genome_given=genome_given)
+        writer = ResultWriter(Path(output), source, run)
+        done = writer.open()
+        return cls(source, rows, options, writer, done)
+
+    @property
+    def todo(self) -> list[BulkRow]:
+        return [row for row in self.rows if row.index not in self.done]
+
+    def run(self, map_fn: MapFn, *, chunk_rows: int, max_span: int, progress: bool = True) -> dict[str, int]:
+        """Score the rows not yet in the output, writing each chunk's rows as they complete."""
+
+        def sink(results: list[BulkResult]) -> None:
+            self.writer.put(record_of(self.source, r) for r in results)
+
+        try:
+            results = run_bulk(
+                self.todo,
+                self.options,
+                map_fn,
+                chunk_rows=chunk_rows,
+                max_span=max_span,
+                progress=progress,
+                sink=sink,
+            )
+        finally:
+            self.writer.close()
+        return {**summary(results), "already_done": len(self.done)}
 
 
 def summary(results: Sequence[BulkResult]) -> dict[str, int]:
