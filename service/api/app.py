@@ -12,14 +12,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from service import __version__
 from service.api.auth import API_KEY_SCHEMES, ApiKeyMiddleware
 from service.api.body_limit import BodyLimitMiddleware
+from service.api.cors import EnvelopeCORSMiddleware
 from service.api.deps import limit_rate
 from service.api.envelope import install_error_handlers
+from service.api.json_guard import JsonGuardMiddleware
 from service.api.logs import RequestLogMiddleware, configure_logging
 from service.api.metrics import MetricsMiddleware, ServiceMetrics
 from service.api.ratelimit import TokenBuckets
@@ -94,21 +95,24 @@ def create_app(
 
 
 def _install_middleware(app: FastAPI, parts: Parts, metrics: ServiceMetrics) -> None:
-    """Innermost first: the body limit, the API key, CORS, metrics, the request log (outermost)."""
+    """Innermost first: strict JSON, the body limit, the API key, CORS, metrics, the request log."""
     settings = parts.settings
+    routes = app.router.routes
+    max_items = max(settings.max_variants, settings.max_sequences)
+    app.add_middleware(JsonGuardMiddleware, max_items=max_items, routes=routes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # The key is checked before the body is read; CORS wraps it so refusals carry CORS headers.
-    app.add_middleware(ApiKeyMiddleware, settings=settings, routes=app.router.routes)
+    app.add_middleware(ApiKeyMiddleware, settings=settings, routes=routes)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            EnvelopeCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type", "x-api-key", "x-request-id"],
             expose_headers=["x-request-id", "retry-after"],
         )
     # Outermost last: the request id and the access log see every answer, 413 and CORS ones included.
-    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
     app.add_middleware(RequestLogMiddleware)
 
 

@@ -48,6 +48,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         400: "Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits)",
         401: "Missing or invalid API key",
         413: "Request body too large",
+        415: "Unsupported Content-Encoding (send JSON uncompressed)",
         422: "Request does not match the schema",
         429: "Rate limited (Retry-After)",
         502: "UCSC answered badly",

@@ -469,7 +469,7 @@ export interface components {
             chrom: string;
             /**
              * Pos
-             * @description 1-based position (VCF) of the first ref base.
+             * @description 1-based position (VCF) of the first ref base; a JSON integer.
              * @example 43119628
              */
             pos: number;
@@ -653,6 +653,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request does not match the schema */
             422: {
                 headers: {
@@ -749,6 +758,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request does not match the schema */
             422: {
                 headers: {
@@ -838,6 +856,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -948,6 +975,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request does not match the schema */
             422: {
                 headers: {
@@ -1037,6 +1073,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
