@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     max_sequence_length: int = Field(65_536, ge=2)
     max_total_bases: int = Field(1_048_576, ge=2, description="Total bases in one /score request.")
     max_body_bytes: int = Field(2 * 2**20, ge=1024, description="Largest request body (413 above).")
+    max_request_tokens: int = Field(
+        33_554_432,
+        ge=1,
+        description="Largest model-token cost of one request (windows × window length × strands; /score: "
+        "bases × strands); 400 limit_exceeded above.",
+    )
 
     # --- model queue -------------------------------------------------------------------------------
     max_queue: int = Field(64, ge=1, description="Model jobs waiting at once before 503 overloaded.")
@@ -93,6 +99,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: float = Field(0, ge=0, description="Requests per minute per key or IP; 0 = off.")
     rate_limit_burst: int = Field(30, ge=1)
+    model_tokens_per_minute: float = Field(
+        0, ge=0, description="Model tokens per minute per key or IP (a second bucket); 0 = off."
+    )
+    model_tokens_burst: int | None = Field(
+        None, ge=1, description="Size of the model-token bucket (default: max_request_tokens)."
+    )
 
     @field_validator("default_window", "min_window", "max_window")
     @classmethod
@@ -107,4 +119,11 @@ class Settings(BaseSettings):
             raise ValueError("need min_window ≤ default_window ≤ max_window")
         if self.require_api_key and not self.api_keys:
             raise ValueError("require_api_key is set but no api_keys are configured")
+        if self.model_tokens_burst is not None and self.model_tokens_burst < self.max_request_tokens:
+            raise ValueError("model_tokens_burst must hold at least max_request_tokens")
         return self
+
+    @property
+    def model_token_bucket(self) -> int:
+        """Size of the per-client model-token bucket."""
+        return self.model_tokens_burst or self.max_request_tokens

@@ -1,8 +1,9 @@
-"""Limits before work, bounded error bodies and strict JSON, through the real app.
+"""Limits before work, bounded error bodies, strict JSON and the model-token cost, through the real app.
 
 One heavy or malformed request must cost the service little and tell its sender exactly what was
-refused: the body is parsed once and its shape checked before any item is validated, and every error
-is one envelope of a documented type and of bounded size.
+refused: the body is parsed once and its shape checked before any item is validated, every error is
+one envelope of a documented type and of bounded size, and a request's price in model tokens is
+checked (and charged to its client) before the model sees it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ DOCUMENTED = {
     "overloaded", "model_unavailable", "internal_error", "not_found", "method_not_allowed",
     "validation_error",
 }  # fmt: skip
+
+
+def sample(metrics: httpx.Response, name: str) -> float:
+    for line in metrics.text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
 
 
 def client_for(app: FastAPI) -> httpx.AsyncClient:
@@ -201,3 +209,101 @@ async def test_a_refused_cors_preflight_is_an_envelope(make_app: Any) -> None:
     assert "access-control-allow-origin" not in refused.headers
     assert envelope(method, 400, "cors_refused")["detail"]["refused"] == ["method"]
     assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == allowed
+
+
+async def test_invalid_requests_draw_from_the_rate_limit_too(make_app: Any) -> None:
+    async with client_for(make_app(rate_limit_per_minute=1, rate_limit_burst=3)) as client:
+        answers = [
+            await post_raw(client, "/variant-delta", b"{not json"),
+            await client.post("/variant-delta", json={"variant": 5}),
+            await client.get("/no-such-path"),
+            await post_raw(client, "/variant-delta", b"{not json"),
+        ]
+        health = await client.get("/health")
+    assert [a.status_code for a in answers] == [400, 422, 404, 429]
+    envelope(answers[-1], 429, "rate_limited")
+    assert int(answers[-1].headers["retry-after"]) >= 1
+    assert answers[0].headers["x-ratelimit-remaining-requests"] == "2"
+    assert health.status_code == 200  # liveness is never limited
+
+
+# --- case 4: the price of a request in model tokens --------------------------------------------------
+
+
+async def test_the_default_limit_refuses_the_issues_expensive_requests(make_app: Any) -> None:
+    async with client_for(make_app()) as client:
+        saturation = await client.post(
+            "/saturation",
+            json={"region": "chr17:43119000-43119511", "window": 65536, "reverse_complement": True},
+        )
+        batch = await client.post(
+            "/variant-delta",
+            json={"variants": [EXAMPLE] * 1000, "window": 65536, "reverse_complement": True},
+        )
+        info = (await client.get("/info")).json()
+    error = envelope(saturation, 400, "limit_exceeded")
+    assert error["detail"]["cost_tokens"] == 268_435_456
+    assert error["detail"]["max_request_tokens"] == info["limits"]["max_request_tokens"] == 33_554_432
+    assert "268,435,456" in error["message"]
+    assert envelope(batch, 400, "limit_exceeded")["detail"]["cost_tokens"] == 262_144_000
+
+
+async def test_the_largest_default_requests_fit_the_default_limit(make_app: Any) -> None:
+    """1,000 variants at the default window on both strands, 512 saturation positions on both strands."""
+    async with client_for(make_app()) as client:
+        batch = await client.post(
+            "/variant-delta", json={"variants": [EXAMPLE] * 1000, "reverse_complement": True}
+        )
+        region = await client.post(
+            "/saturation", json={"region": "chr17:43119000-43119511", "reverse_complement": True}
+        )
+    assert batch.status_code == 200 and batch.headers["x-model-tokens"] == str(1000 * 2 * 8192 * 2)
+    assert region.status_code == 200 and region.headers["x-model-tokens"] == str(512 * 4 * 8192 * 2)
+
+
+async def test_a_request_over_the_configured_cost_is_refused_before_any_model_call(make_app: Any) -> None:
+    app = make_app(max_request_tokens=100_000)
+    async with client_for(app) as client:
+        over = await client.post("/variant-delta", json={"variants": [EXAMPLE] * 7})  # 7 × 2 × 8,192
+        calls = sample(await client.get("/metrics"), "evo2_model_batch_sequences_count")
+        under = await client.post("/variant-delta", json={"variants": [EXAMPLE] * 6})
+        score = await client.post("/score", json={"sequences": ["ACGT" * 10_000] * 3})
+        legacy = await client.post(
+            "/analyze_single_variant",
+            params={
+                "variant_position": 43119628,
+                "alternative": "G",
+                "genome": "hg38",
+                "chromosome": "chr17",
+            },
+        )
+    error = envelope(over, 400, "limit_exceeded")
+    assert (error["detail"]["cost_tokens"], error["detail"]["max_request_tokens"]) == (114_688, 100_000)
+    assert under.status_code == 200 and under.headers["x-model-tokens"] == "98304"
+    assert envelope(score, 400, "limit_exceeded")["detail"]["cost_tokens"] == 120_000
+    assert legacy.status_code == 200 and legacy.headers["x-model-tokens"] == "16384"
+    assert calls == 0  # the refused request never reached the model
+
+
+async def test_each_client_has_a_model_token_bucket_shown_in_headers_and_info(make_app: Any) -> None:
+    cost = 2 * 8192  # one variant at the default window
+    # A token a second: the bucket of three variants' price refills one variant's in 16,384 s.
+    app = make_app(model_tokens_per_minute=60, max_request_tokens=3 * cost)
+    async with client_for(app) as client:
+        first = await client.post("/variant-delta", json={"variants": [EXAMPLE] * 2})
+        second = await client.post("/variant-delta", json={"variant": EXAMPLE})
+        refused = await client.post("/variant-delta", json={"variant": EXAMPLE})
+        info = await client.get("/info")
+    assert first.status_code == 200
+    assert first.headers["x-model-tokens"] == str(2 * cost)
+    assert first.headers["x-ratelimit-limit-tokens"] == str(3 * cost)
+    assert first.headers["x-ratelimit-remaining-tokens"] == str(cost)
+    assert second.headers["x-ratelimit-remaining-tokens"] == "0"
+    error = envelope(refused, 429, "rate_limited")
+    assert error["detail"]["unit"] == "model tokens" and error["detail"]["cost_tokens"] == cost
+    assert cost - 10 <= int(refused.headers["retry-after"]) <= cost + 1
+    assert 3 * cost - 10 <= int(refused.headers["x-ratelimit-reset-tokens"]) <= 3 * cost
+    limits = info.json()["limits"]
+    assert (limits["model_tokens_per_minute"], limits["model_token_bucket"]) == (60, 3 * cost)
+    assert info.headers["x-ratelimit-remaining-tokens"] == "0"
+

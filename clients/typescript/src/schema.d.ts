@@ -671,7 +671,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -776,7 +776,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -881,7 +881,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -993,7 +993,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1098,7 +1098,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
