@@ -55,6 +55,23 @@ class Settings(BaseSettings):
     cluster_max_bp: int = Field(
         1_000_000, ge=1, description="Largest single genome fetch when variants are clustered."
     )
+    # UCSC is a shared public service that asks for about one request a second: the whole process keeps
+    # to these caps, waiting for a slot is never counted as a UCSC failure, and one request may cause
+    # only so many fetches.
+    ucsc_max_concurrency: int = Field(2, ge=1, description="UCSC requests in flight at once (whole process).")
+    ucsc_requests_per_second: float = Field(
+        1.0, ge=0, description="Average UCSC request rate (whole process); 0 = no cap (a private mirror)."
+    )
+    ucsc_rate_burst: int = Field(
+        2, ge=1, description="UCSC requests sent back to back before the rate applies."
+    )
+    ucsc_queue_timeout_s: float = Field(
+        30.0, gt=0, description="Longest wait for a UCSC slot; then 503 upstream_unavailable (not a failure)."
+    )
+    ucsc_max_fetches_per_request: int = Field(
+        16, ge=1, description="UCSC fetches one request may cause; regions beyond get limit_exceeded."
+    )
+    cluster_fetch_concurrency: int = Field(2, ge=1, description="Genome fetches one request runs at once.")
 
     # --- requests and limits -----------------------------------------------------------------------
     default_genome: Literal["hg38", "hg19"] = "hg38"

@@ -1,11 +1,12 @@
 """Variant → windows → model → delta → label: the service's one domain operation.
 
-Variants are planned together: one genome fetch per cluster of nearby windows, each distinct window
-scored once (three alternate alleles at one position share one reference window), then per-variant
-deltas, each labelled by the model's calibration. A failing variant yields its error in place; the
-others are still answered. With a ``ScoreCache`` the per-position log-probs of reference windows are
-kept, so a later query at the same position (another alt allele, another request) scores only its
-alternate window.
+Variants are planned together: one genome fetch per cluster of nearby windows, at most
+``fetch_concurrency`` fetches at a time and at most ``max_remote_fetches`` sent upstream per call (the
+request's fetch budget); each distinct window is scored once (three alternate alleles at one position
+share one reference window), then per-variant deltas, each labelled by the model's calibration. A
+failing variant yields its error in place; the others are still answered. With a ``ScoreCache`` the
+per-position log-probs of reference windows are kept, so a later query at the same position (another
+alt allele, another request) scores only its alternate window.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import numpy as np
 
 from service.coords import Interval, Variant, check_genome
 from service.domain.calibration import Calibration, Label
-from service.domain.planner import cluster_spans
+from service.domain.planner import Cluster, cluster_spans
 from service.domain.score_cache import RefKey, ScoreCache, Strand
 from service.domain.windows import VariantWindows, WindowPlan, build_windows, plan_window
 from service.errors import LimitExceeded, ServiceError, UnknownChromosome
 from service.genome.base import GenomeSource
+from service.genome.budget import fetch_budget
 from service.scoring.base import reverse_complement
 from service.scoring.runner import ModelRunner
 
@@ -129,6 +131,8 @@ class DeltaEngine:
         *,
         windows: WindowLimits,
         cluster_max_bp: int,
+        fetch_concurrency: int,
+        max_remote_fetches: int,
         cache: ScoreCache | None = None,
     ) -> None:
         self.genome = genome
@@ -136,6 +140,8 @@ class DeltaEngine:
         self.calibration = calibration
         self.window_limits = windows
         self.cluster_max_bp = cluster_max_bp
+        self.fetch_concurrency = fetch_concurrency
+        self.max_remote_fetches = max_remote_fetches
         self.cache = cache
 
     @property
@@ -160,7 +166,8 @@ class DeltaEngine:
         return _length(await self.genome.chrom_sizes(genome), genome, chrom)
 
     async def fetch(self, genome: str, interval: Interval) -> str:
-        return await self.genome.fetch(genome, interval)
+        with fetch_budget(self.max_remote_fetches):
+            return await self.genome.fetch(genome, interval)
 
     async def windows(
         self, variants: Sequence[Variant | ServiceError], options: DeltaOptions
@@ -180,15 +187,24 @@ class DeltaEngine:
                 out[i] = exc
         spans = [plans[i][1].span if i in plans else None for i in range(len(variants))]
         clusters = cluster_spans(spans, max_gap=options.window, max_length=self.cluster_max_bp)
-        fetched = await asyncio.gather(
-            *(self.genome.fetch(options.genome, c.interval) for c in clusters), return_exceptions=True
-        )
+        with fetch_budget(self.max_remote_fetches):
+            fetched = await self._fetch_all(options.genome, clusters)
         for cluster, bases in zip(clusters, fetched, strict=True):
             if isinstance(bases, BaseException) and not isinstance(bases, ServiceError):
                 raise bases
             for index in cluster.members:
                 out[index] = _cut(*plans[index], cluster.interval, bases)
         return [item if item is not None else ServiceError("no window was built") for item in out]
+
+    async def _fetch_all(self, genome: str, clusters: Sequence[Cluster]) -> list[str | BaseException]:
+        """The bases of every cluster (or its error), ``fetch_concurrency`` fetches at a time."""
+        gate = asyncio.Semaphore(self.fetch_concurrency)
+
+        async def one(interval: Interval) -> str:
+            async with gate:
+                return await self.genome.fetch(genome, interval)
+
+        return await asyncio.gather(*(one(c.interval) for c in clusters), return_exceptions=True)
 
     async def score(self, variants: Sequence[Variant | ServiceError], options: DeltaOptions) -> list[Outcome]:
         """Scores of ``variants`` in order; a failing variant yields its error in place."""

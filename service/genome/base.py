@@ -26,6 +26,9 @@ class UpstreamStats:
     cache_hits: int = 0  #: region lookups served from the region cache
     cache_misses: int = 0  #: region lookups that started a fetch
     coalesced: int = 0  #: region lookups that joined a fetch already under way
+    tile_fallbacks: int = 0  #: widened tiles that failed and were fetched exactly instead
+    refused_by_queue: int = 0  #: requests not sent: no upstream slot within the queue timeout
+    refused_by_budget: int = 0  #: fetches not sent: the request had used its fetch budget
 
 
 @dataclass(frozen=True)
