@@ -1,6 +1,7 @@
 """Variant → windows → model → delta → label: the service's one domain operation.
 
-Variants are planned together: one genome fetch per cluster of nearby windows, at most
+Variants are planned together: one genome fetch per cluster of nearby windows that one genome source
+serves (a window inside a local source is read there whatever its neighbours need), at most
 ``fetch_concurrency`` fetches at a time and at most ``max_remote_fetches`` sent upstream per call (the
 request's fetch budget); each distinct window is scored once (three alternate alleles at one position
 share one reference window), then per-variant deltas, each labelled by the model's calibration. A
@@ -172,7 +173,7 @@ class DeltaEngine:
     async def windows(
         self, variants: Sequence[Variant | ServiceError], options: DeltaOptions
     ) -> list[VariantWindows | ServiceError]:
-        """Build (and check) both windows of every variant with one fetch per cluster."""
+        """Build (and check) both windows of every variant with one fetch per cluster of one source."""
         sizes = await self.genome.chrom_sizes(options.genome)
         out: list[VariantWindows | ServiceError | None] = [None] * len(variants)
         plans: dict[int, tuple[Variant, WindowPlan]] = {}
@@ -186,7 +187,7 @@ class DeltaEngine:
             except ServiceError as exc:
                 out[i] = exc
         spans = [plans[i][1].span if i in plans else None for i in range(len(variants))]
-        clusters = cluster_spans(spans, max_gap=options.window, max_length=self.cluster_max_bp)
+        clusters = self._plan_fetches(options.genome, spans, options.window)
         with fetch_budget(self.max_remote_fetches):
             fetched = await self._fetch_all(options.genome, clusters)
         for cluster, bases in zip(clusters, fetched, strict=True):
@@ -195,6 +196,19 @@ class DeltaEngine:
             for index in cluster.members:
                 out[index] = _cut(*plans[index], cluster.interval, bases)
         return [item if item is not None else ServiceError("no window was built") for item in out]
+
+    def _plan_fetches(self, genome: str, spans: Sequence[Interval | None], window: int) -> list[Cluster]:
+        """Clusters of nearby spans that one source serves (two slices of one source: one fetch each)."""
+        keys = [self.genome.source_name(genome, span) if span is not None else None for span in spans]
+        planned: list[Cluster] = []
+        for cluster in cluster_spans(spans, keys=keys, max_gap=window, max_length=self.cluster_max_bp):
+            key = keys[cluster.members[0]]
+            merged_elsewhere = key is not None and self.genome.source_name(genome, cluster.interval) != key
+            if len(cluster.members) > 1 and merged_elsewhere:
+                planned.extend(Cluster(span, [i]) for i in cluster.members if (span := spans[i]) is not None)
+            else:
+                planned.append(cluster)
+        return planned
 
     async def _fetch_all(self, genome: str, clusters: Sequence[Cluster]) -> list[str | BaseException]:
         """The bases of every cluster (or its error), ``fetch_concurrency`` fetches at a time."""

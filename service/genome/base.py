@@ -57,7 +57,12 @@ class GenomeSource(Protocol):
         ...
 
     def covers(self, genome: str, interval: Interval) -> bool:
-        """Whether this source can serve ``interval`` without asking anyone (cheap, no I/O)."""
+        """Whether this source can serve ``interval`` (cheap, no I/O)."""
+        ...
+
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        """Name of the source that would serve ``interval`` (a layered source: its first layer that
+        covers it), ``None`` when none does. Fetch planning keeps windows of different sources apart."""
         ...
 
     async def fetch(self, genome: str, interval: Interval) -> str:

@@ -113,6 +113,9 @@ class BundledGenome:
     def covers(self, genome: str, interval: Interval) -> bool:
         return self._find(genome, interval) is not None
 
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        return self.name if self.covers(genome, interval) else None
+
     async def fetch(self, genome: str, interval: Interval) -> str:
         item = self._find(genome, interval)
         if item is None:

@@ -184,6 +184,9 @@ class UcscGenome:
     def covers(self, genome: str, interval: Interval) -> bool:
         return genome in self.genomes
 
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        return self.name if self.covers(genome, interval) else None
+
     async def chrom_sizes(self, genome: str) -> Mapping[str, int]:
         self._check_genome(genome)
         cached = self._sizes.get(genome)

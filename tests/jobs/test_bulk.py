@@ -47,6 +47,9 @@ class CountingGenome:
     def covers(self, genome: str, interval: Interval) -> bool:
         return self.inner.covers(genome, interval)
 
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        return self.inner.source_name(genome, interval)
+
     async def fetch(self, genome: str, interval: Interval) -> str:
         self.fetches.append((genome, interval))
         return await self.inner.fetch(genome, interval)

@@ -235,3 +235,19 @@ async def test_a_widened_tile_that_fails_falls_back_to_the_exact_span(kmer_score
     assert len(tiles) == ucsc["stats"]["tile_fallbacks"] >= 1  # every tile asked for failed, once
     assert len(set(fetched)) == len(fetched)  # no region asked twice: a failed tile is remembered
     assert len(fetched) <= 20
+
+
+# --- case 3 online: a window inside the bundled slice is read there --------------------------------------
+
+
+async def test_a_bundled_window_is_read_locally_whatever_its_neighbour_needs(kmer_scorer: Any) -> None:
+    inside = "chr17:43119628:T:G"  # its 8,192-bp window lies inside the bundled hg38 slice
+    outside = snv(43_127_000)  # its window runs past the slice's end (43,130,000)
+    with UcscServer() as server:
+        settings = Settings(genome_sources=["bundled", "ucsc"], ucsc_base_url=server.url, ucsc_tile_bp=0)
+        async with serve(create_app(settings, scorer=kmer_scorer)) as client:
+            response = await client.post("/variant-delta", json={"variants": [inside, outside]})
+    results = response.json()["results"]
+    assert [("delta_score" in r) for r in results] == [True, True], response.text
+    fetched = [(int(p["start"]), int(p["end"])) for path, p in server.requests if path == SEQUENCE]
+    assert fetched == [(results[1]["window"]["start"], results[1]["window"]["end"])]  # only the outside one
