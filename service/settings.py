@@ -123,6 +123,18 @@ class Settings(BaseSettings):
         None, ge=1, description="Size of the model-token bucket (default: max_request_tokens)."
     )
 
+    # --- the HTTP server (`make serve`: python -m service.api.server) ------------------------------
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of proxies whose X-Forwarded-For / -Proto are believed; none by default.",
+    )
+    header_timeout_s: float = Field(10.0, gt=0, description="Time a client has to send its request headers.")
+    body_timeout_s: float = Field(30.0, gt=0, description="Time a client has to send its request body.")
+    keep_alive_timeout_s: float = Field(
+        5.0, gt=0, description="Idle keep-alive connections are closed after."
+    )
+    max_connections: int = Field(1024, ge=1, description="Open connections; one more is answered 503.")
+
     @field_validator("default_window", "min_window", "max_window")
     @classmethod
     def _even(cls, value: int) -> int:

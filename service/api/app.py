@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service import __version__
 from service.api.auth import API_KEY_SCHEMES, ApiKeyMiddleware
@@ -91,7 +92,7 @@ def create_app(
 
 def _install_middleware(app: FastAPI, parts: Parts, metrics: ServiceMetrics) -> None:
     """Innermost first: strict JSON, the body limit, the API key, quotas, CORS, metrics, the request
-    log (outermost)."""
+    log and, with ``trusted_proxies``, the forwarded client address (outermost)."""
     settings = parts.settings
     routes = app.router.routes
     max_items = max(settings.max_variants, settings.max_sequences)
@@ -111,6 +112,8 @@ def _install_middleware(app: FastAPI, parts: Parts, metrics: ServiceMetrics) -> 
     # The request id and the access log see every answer, 413 and CORS ones included.
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
     app.add_middleware(RequestLogMiddleware)
+    if settings.trusted_proxies:  # only these peers may say who the client is (X-Forwarded-For)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
 
 def _declare_auth_optional(app: FastAPI) -> None:

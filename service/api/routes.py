@@ -49,6 +49,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits)",
         401: "Missing or invalid API key",
+        408: "The request's headers or body did not arrive in time",
         413: "Request body too large",
         415: "Unsupported Content-Encoding (send JSON uncompressed)",
         422: "Request does not match the schema",
