@@ -40,25 +40,26 @@ def strands(reverse_complement: bool) -> int:
     return 2 if reverse_complement else 1
 
 
+def _windows_cost(endpoint: str, items: int, what: str, per_item: int, window: int, rc: bool) -> Cost:
+    n = strands(rc)
+    return Cost(
+        endpoint,
+        items * per_item * window * n,
+        f"{items:,} {what} × {per_item} windows × {window:,} bp × {n} strand(s)",
+    )
+
+
 def variant_delta_cost(variants: int, window: int, *, reverse_complement: bool) -> Cost:
     """``/variant-delta`` (and the legacy call): 2 windows per variant × window length × strands."""
-    windows = WINDOWS_PER_VARIANT * variants
-    n = strands(reverse_complement)
-    return Cost(
-        "/variant-delta",
-        windows * window * n,
-        f"{variants:,} variants × {WINDOWS_PER_VARIANT} windows × {window:,} bp × {n} strand(s)",
+    return _windows_cost(
+        "/variant-delta", variants, "variants", WINDOWS_PER_VARIANT, window, reverse_complement
     )
 
 
 def saturation_cost(positions: int, window: int, *, reverse_complement: bool) -> Cost:
     """``/saturation``: 4 windows per position (1 reference, 3 alternates) × window length × strands."""
-    windows = WINDOWS_PER_POSITION * positions
-    n = strands(reverse_complement)
-    return Cost(
-        "/saturation",
-        windows * window * n,
-        f"{positions:,} positions × {WINDOWS_PER_POSITION} windows × {window:,} bp × {n} strand(s)",
+    return _windows_cost(
+        "/saturation", positions, "positions", WINDOWS_PER_POSITION, window, reverse_complement
     )
 
 

@@ -51,6 +51,11 @@ async def serve(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         await app.state.parts.genome.aclose()
 
 
+def ucsc_only(server: UcscServer, **overrides: Any) -> Settings:
+    """Settings whose only genome source is the stand-in (``overrides``: the test's own)."""
+    return Settings(genome_sources=["ucsc"], ucsc_base_url=server.url, **overrides)
+
+
 def spread_variants(count: int, genome: str = "hg19", step: int = 1_000_000) -> list[str]:
     """``count`` SNVs ``step`` bp apart over chr1, chr2, … (refs from the synthetic stand-in's bases)."""
     variants: list[str] = []
@@ -86,9 +91,8 @@ async def test_a_spread_out_batch_keeps_to_its_fetch_budget_and_leaves_ucsc_to_o
     """1,000 hg19 variants 1 Mb apart; meanwhile another client asks for one BRCA1 variant."""
     bot_delay = RateLimit(per_second=20, burst=5)  # the stand-in answers 429 (Retry-After 30) beyond this
     with UcscServer(synthetic=True, rate_limit=bot_delay) as server:
-        settings = Settings(
-            genome_sources=["ucsc"],
-            ucsc_base_url=server.url,
+        settings = ucsc_only(
+            server,
             ucsc_requests_per_second=10,
             ucsc_max_fetches_per_request=FETCH_BUDGET,
             ucsc_max_concurrency=CONCURRENCY,
@@ -121,9 +125,8 @@ async def test_a_spread_out_batch_keeps_to_its_fetch_budget_and_leaves_ucsc_to_o
 
 async def test_requests_to_ucsc_are_spaced_at_the_configured_rate(kmer_scorer: Any) -> None:
     with UcscServer() as server:
-        settings = Settings(
-            genome_sources=["ucsc"],
-            ucsc_base_url=server.url,
+        settings = ucsc_only(
+            server,
             ucsc_tile_bp=0,
             ucsc_requests_per_second=5,
             ucsc_rate_burst=BURST,
@@ -145,9 +148,8 @@ async def test_requests_to_ucsc_are_spaced_at_the_configured_rate(kmer_scorer: A
 async def test_waiting_for_a_free_connection_is_queueing_not_an_upstream_timeout(kmer_scorer: Any) -> None:
     """A healthy but slow UCSC and one connection: requests wait their turn; none is a 'timeout'."""
     with UcscServer(latency=0.3) as server:
-        settings = Settings(
-            genome_sources=["ucsc"],
-            ucsc_base_url=server.url,
+        settings = ucsc_only(
+            server,
             ucsc_tile_bp=0,
             ucsc_connect_timeout_s=0.2,
             ucsc_read_timeout_s=2.0,
@@ -178,9 +180,8 @@ async def test_a_caller_that_cannot_get_a_slot_in_time_gets_503_and_the_breaker_
     kmer_scorer: Any,
 ) -> None:
     with UcscServer(latency=1.0) as server:
-        settings = Settings(
-            genome_sources=["ucsc"],
-            ucsc_base_url=server.url,
+        settings = ucsc_only(
+            server,
             ucsc_tile_bp=0,
             ucsc_max_concurrency=1,
             ucsc_requests_per_second=0,
@@ -219,7 +220,9 @@ async def test_a_widened_tile_that_fails_falls_back_to_the_exact_span(kmer_score
     snvs = findlay_snvs()
     assert len(snvs) == 3893
     with UcscServer(coverage="slices") as server:
-        settings = Settings(genome_sources=["ucsc"], ucsc_base_url=server.url)  # default tiles
+        settings = ucsc_only(
+            server,
+        )  # default tiles
         async with serve(create_app(settings, scorer=kmer_scorer)) as client:
             answers = [
                 await client.post("/variant-delta", json={"variants": snvs[i : i + 1000], "genome": "hg19"})

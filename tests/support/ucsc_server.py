@@ -365,6 +365,7 @@ class UcscServer:
     def clear_log(self) -> None:
         with self._lock:
             self._requests.clear()
+            self.times.clear()
 
     # -- request handling (server threads) ----------------------------------------------------------
 
