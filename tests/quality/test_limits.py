@@ -19,6 +19,8 @@ from fastapi import FastAPI
 pytestmark = pytest.mark.anyio
 
 EXAMPLE = "chr17:43119628:T:G"  # hg38, inside the bundled BRCA1 slice
+#: The same variant as the original frontend sends it (query parameters).
+LEGACY_CALL = {"variant_position": 43119628, "alternative": "G", "genome": "hg38", "chromosome": "chr17"}
 #: Every error type a client can meet (service/errors.py and the envelope's own).
 DOCUMENTED = {
     "invalid_request", "invalid_json", "cors_refused", "unsupported_media_type", "invalid_variant",
@@ -268,15 +270,7 @@ async def test_a_request_over_the_configured_cost_is_refused_before_any_model_ca
         calls = sample(await client.get("/metrics"), "evo2_model_batch_sequences_count")
         under = await client.post("/variant-delta", json={"variants": [EXAMPLE] * 6})
         score = await client.post("/score", json={"sequences": ["ACGT" * 10_000] * 3})
-        legacy = await client.post(
-            "/analyze_single_variant",
-            params={
-                "variant_position": 43119628,
-                "alternative": "G",
-                "genome": "hg38",
-                "chromosome": "chr17",
-            },
-        )
+        legacy = await client.post("/analyze_single_variant", params=LEGACY_CALL)
     error = envelope(over, 400, "limit_exceeded")
     assert (error["detail"]["cost_tokens"], error["detail"]["max_request_tokens"]) == (114_688, 100_000)
     assert under.status_code == 200 and under.headers["x-model-tokens"] == "98304"
@@ -307,3 +301,21 @@ async def test_each_client_has_a_model_token_bucket_shown_in_headers_and_info(ma
     assert (limits["model_tokens_per_minute"], limits["model_token_bucket"]) == (60, 3 * cost)
     assert info.headers["x-ratelimit-remaining-tokens"] == "0"
 
+
+def test_every_error_type_is_documented() -> None:
+    """Each type a client can meet is in service/errors.py's tree and in README's error table."""
+    from pathlib import Path
+
+    import service.errors as errors
+
+    root = Path(__file__).resolve().parents[2]
+    readme = root.joinpath("README.md").read_text()
+    table = readme[readme.index("| status | types |") : readme.index("Every response carries")]
+    classes = {
+        cls.type for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, Exception)
+    }
+    raised = {t for t in classes if t != "internal_error"}
+    assert raised | {"not_found", "method_not_allowed", "validation_error"} <= DOCUMENTED
+    for type_ in DOCUMENTED - {"internal_error"}:
+        assert f"`{type_}`" in table, type_
+        assert type_ in (errors.__doc__ or ""), type_
