@@ -33,8 +33,10 @@ $(TEST_STAMP): pyproject.toml constraints/cpu.txt | $(PY)
 
 venv: $(TEST_STAMP)
 
+# uvicorn with the options in Settings (timeouts, connection cap; no forwarded headers believed
+# unless EVO2_SERVICE_TRUSTED_PROXIES names the proxy): service/api/server.py.
 serve: $(SERVE_STAMP)
-	$(PY) -m uvicorn service.api.app:create_app_from_env --factory --host $(HOST) --port $(PORT)
+	$(PY) -m service.api.server --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)
 	$(PY) -m ruff check service clients tests bench scripts modal_deploy.py

@@ -9,8 +9,21 @@ error type, peak RSS of the server, and a few of the server's own /metrics.
 Scenarios: ``fast`` (the k-mer scorer as it is) and ``slow`` (each model call takes ``--slow-ms`` more,
 with a small ``--max-queue``: the service must shed load with 503 overloaded, nothing else).
 
-    .venv/bin/python bench/load.py                       # both scenarios, 200 clients, 3000 requests
+Two more put one heavy client beside normal traffic (``bench/heavy.py``):
+
+* ``heavy``: normal traffic for ``--seconds``, once alone and once (on a fresh server) beside one client
+  that sends a 2 MB body of a million list items, an 82-byte /saturation that would cost 268 M model
+  tokens and a 1,000-variant batch at W = 65,536 on both strands; printed: p99 of the normal traffic
+  with and without, /health latency (probed every 50 ms), what each heavy request got, server peak RSS;
+* ``spread``: the server's genome sources are the bundled slices and a stand-in UCSC (in its own
+  process, with a bot delay of ``--ucsc-rate`` requests/s); one client sends 1,000 hg19 variants 1 Mb
+  apart while another asks for one variant elsewhere every second; printed: requests UCSC received,
+  how many it refused (429), the other client's latencies and answers, the batch's answers.
+
+    .venv/bin/python bench/load.py                       # fast and slow, 200 clients, 3000 requests
     .venv/bin/python bench/load.py --scenario slow --clients 100 --requests 1000 --slow-ms 50
+    .venv/bin/python bench/load.py --scenario heavy --clients 20
+    .venv/bin/python bench/load.py --scenario spread
 """
 
 from __future__ import annotations
@@ -43,7 +56,7 @@ FASTA_START = 43_040_000  # 1-based position of the slice's first base (header c
 # --- the server (child process) ------------------------------------------------------------------------
 
 
-def serve(port: int, slow_ms: float, max_queue: int) -> None:
+def serve(port: int, slow_ms: float, max_queue: int, extra: dict[str, Any]) -> None:
     import uvicorn
 
     from service.api.app import create_app
@@ -55,8 +68,8 @@ def serve(port: int, slow_ms: float, max_queue: int) -> None:
     scorer: Any = KmerScorer.load()
     if slow_ms > 0:
         scorer = SlowScorer(scorer, slow_ms / 1000)
-    settings = Settings(genome_sources=["bundled"], max_queue=max_queue, queue_retry_after_s=1)
-    app = create_app(settings, scorer=scorer)
+    options = {"genome_sources": ["bundled"], "max_queue": max_queue, "queue_retry_after_s": 1, **extra}
+    app = create_app(Settings(**options), scorer=scorer)
     configure_logging("ERROR")  # JSON lines; shed load (503, a warning) is counted by the client instead
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -101,10 +114,11 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
+        """``body``: JSON-encoded, or sent as it is when ``bytes``."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        payload = b"" if body is None else json.dumps(body).encode()
+        payload = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(payload)}\r\n"
         if body is not None:
             head += "Content-Type: application/json\r\n"
@@ -197,6 +211,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def start_server(port: int, slow_ms: float, max_queue: int, extra: dict[str, Any]) -> subprocess.Popen[bytes]:
+    command = [sys.executable, __file__, "--serve", str(port), "--slow-ms", str(slow_ms)]
+    command += ["--max-queue", str(max_queue), "--settings", json.dumps(extra)]
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    wait_until_up(f"http://127.0.0.1:{port}", server)
+    return server
+
+
 def wait_until_up(base_url: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -215,20 +237,8 @@ def run_scenario(name: str, args: argparse.Namespace, bases: str) -> None:
     slow_ms = args.slow_ms if name == "slow" else 0.0
     max_queue = args.max_queue if name == "slow" else args.fast_queue
     port = free_port()
-    command = [
-        sys.executable,
-        __file__,
-        "--serve",
-        str(port),
-        "--slow-ms",
-        str(slow_ms),
-        "--max-queue",
-        str(max_queue),
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base_url = f"http://127.0.0.1:{port}"
+    server = start_server(port, slow_ms, max_queue, {})
     try:
-        wait_until_up(base_url, server)
         requests = traffic(args.requests, bases)
         server_cpu_before = cpu_seconds(server.pid)
         client_cpu_before = time.process_time()
@@ -272,7 +282,7 @@ def run_scenario(name: str, args: argparse.Namespace, bases: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", choices=["fast", "slow", "both"], default="both")
+    parser.add_argument("--scenario", choices=["fast", "slow", "both", "heavy", "spread"], default="both")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument(
@@ -285,12 +295,20 @@ def main(argv: list[str] | None = None) -> None:
         default=256,
         help="Model queue bound (fast scenario; the default 64 sheds load).",
     )
+    parser.add_argument("--seconds", type=float, default=10.0, help="Normal traffic per phase (heavy).")
+    parser.add_argument("--ucsc-rate", type=float, default=1.0, help="The stand-in's bot delay (spread).")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--settings", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve is not None:
-        serve(args.serve, args.slow_ms, args.max_queue)
+        serve(args.serve, args.slow_ms, args.max_queue, json.loads(args.settings))
         return
     bases = reference()
+    if args.scenario in ("heavy", "spread"):
+        from bench.heavy import run_heavy, run_spread
+
+        (run_heavy if args.scenario == "heavy" else run_spread)(args, bases)
+        return
     for name in ("fast", "slow") if args.scenario == "both" else (args.scenario,):
         run_scenario(name, args, bases)
 

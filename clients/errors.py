@@ -1,7 +1,7 @@
 """Errors the clients raise, one class per HTTP status family::
 
     ServiceAPIError                 anything the service (or the way to it) answered badly
-    ├── BadRequestError             400, 413, 422 (the request is wrong; never retried)
+    ├── BadRequestError             400, 413, 415, 422 (the request is wrong; never retried)
     ├── AuthenticationError         401 (missing or invalid API key)
     ├── RateLimitError              429 (retried, honouring Retry-After)
     ├── ServerError                 other 5xx
@@ -49,7 +49,7 @@ class ServiceAPIError(Exception):
 
 
 class BadRequestError(ServiceAPIError):
-    """400, 413 or 422: fix the request."""
+    """400, 413, 415 or 422: fix the request."""
 
 
 class AuthenticationError(ServiceAPIError):
@@ -86,7 +86,7 @@ class InvalidResponseError(ServiceAPIError):
 
 def error_class(status: int) -> type[ServiceAPIError]:
     """The class for an HTTP error status."""
-    if status in (400, 413, 422):
+    if status in (400, 413, 415, 422):
         return BadRequestError
     if status == 401:
         return AuthenticationError

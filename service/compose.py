@@ -80,6 +80,10 @@ def build_ucsc(settings: Settings, **seams: object) -> UcscGenome:
         breaker_failures=settings.ucsc_breaker_failures,
         breaker_reset_s=settings.ucsc_breaker_reset_s,
         tile_bp=settings.ucsc_tile_bp,
+        max_concurrency=settings.ucsc_max_concurrency,
+        requests_per_second=settings.ucsc_requests_per_second,
+        rate_burst=settings.ucsc_rate_burst,
+        queue_timeout_s=settings.ucsc_queue_timeout_s,
         **seams,  # type: ignore[arg-type]
     )
 
@@ -133,6 +137,8 @@ def build_parts(
         windows=WindowLimits(settings.default_window, settings.min_window, max_window),
         cluster_max_bp=settings.cluster_max_bp,
         max_non_acgt_fraction=settings.max_non_acgt_fraction,
+        fetch_concurrency=settings.cluster_fetch_concurrency,
+        max_remote_fetches=settings.ucsc_max_fetches_per_request,
         cache=ScoreCache(settings.ref_cache_bytes),
     )
     limits = SequenceLimits(

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from service.errors import GenomeMismatch, InvalidVariant, UnknownChromosome, UnknownGenome
+from service.errors import GenomeMismatch, InvalidVariant, UnknownChromosome, UnknownGenome, clip
 
 GENOMES = ("hg38", "hg19")
 #: Every accepted spelling of a build (any case) → its UCSC name.
@@ -100,11 +100,12 @@ def normalise_chrom(name: str) -> tuple[str, str | None]:
         return REFSEQ_ACCESSIONS[raw]
     if raw.upper().startswith("NC_"):
         raise InvalidVariant(
-            f"unsupported RefSeq accession {raw!r}: expected a GRCh37 or GRCh38 chromosome (NC_0000NN.V)",
+            f"unsupported RefSeq accession {clip(raw)!r}: expected a GRCh37 or GRCh38 chromosome "
+            "(NC_0000NN.V)",
             detail={"chrom": raw},
         )
     if not CHROM_NAME_RE.match(raw):
-        raise InvalidVariant(f"invalid chromosome name {raw!r}", detail={"chrom": raw})
+        raise InvalidVariant(f"invalid chromosome name {clip(raw)!r}", detail={"chrom": clip(raw)})
     body = raw[3:] if raw.lower().startswith("chr") else raw
     upper = body.upper()
     if upper in ("M", "MT"):
@@ -112,7 +113,7 @@ def normalise_chrom(name: str) -> tuple[str, str | None]:
     if upper in ("X", "Y") or (upper.isdigit() and 1 <= int(upper) <= 22 and not upper.startswith("0")):
         return f"chr{upper}", None
     if not body:
-        raise InvalidVariant(f"invalid chromosome name {raw!r}", detail={"chrom": raw})
+        raise InvalidVariant(f"invalid chromosome name {clip(raw)!r}", detail={"chrom": clip(raw)})
     return f"chr{body}", None
 
 
@@ -222,8 +223,8 @@ def _allele(value: str, what: str, *, allow_empty: bool = False) -> str:
         return allele
     if not allele or not set(allele) <= BASES:
         raise InvalidVariant(
-            f"{what} allele {value!r} must be one or more of A, C, G, T",
-            detail={what: value},
+            f"{what} allele {clip(value)!r} must be one or more of A, C, G, T",
+            detail={what: clip(value)},
         )
     if len(allele) > MAX_ALLELE_LENGTH:
         raise InvalidVariant(
@@ -247,7 +248,9 @@ def make_variant(
     """
     chrom_name = resolve_chrom(chrom, genome)
     if isinstance(pos, bool) or not isinstance(pos, int) or pos < 1:
-        raise InvalidVariant(f"position must be a 1-based integer ≥ 1, got {pos!r}", detail={"pos": pos})
+        raise InvalidVariant(
+            f"position must be a 1-based integer ≥ 1, got {clip(pos)}", detail={"pos": clip(pos)}
+        )
     ref_allele = None if ref is None or ref.strip() == "" else _allele(ref, "ref")
     alt_allele = _allele(alt, "alt")
     if ref_allele is not None and ref_allele == alt_allele:
@@ -264,12 +267,17 @@ def make_variant(
 
 
 # Exactly one separator between fields (":", "-", "_" or white space), so "chr1:-5" is not position 5.
+# ASCII only: a position is ASCII digits ("４３１１９６２８" is refused, not read as 43119628), white space
+# is ASCII white space.
 _SEP = r"(?:\s*[:\-_]\s*|\s+)"
-_HGVS_RE = re.compile(r"^(?P<chrom>[A-Za-z0-9_.]+):g\.(?P<pos>\d+)(?P<ref>[A-Za-z]+)>(?P<alt>[A-Za-z]+)$")
+_HGVS_RE = re.compile(
+    r"^(?P<chrom>[A-Za-z0-9_.]+):g\.(?P<pos>[0-9]+)(?P<ref>[A-Za-z]+)>(?P<alt>[A-Za-z]+)$", re.ASCII
+)
 _VCF_RE = re.compile(
-    rf"^(?P<chrom>[A-Za-z0-9_.]+?){_SEP}(?P<pos>\d+)"
+    rf"^(?P<chrom>[A-Za-z0-9_.]+?){_SEP}(?P<pos>[0-9]+)"
     rf"{_SEP}(?P<ref>[A-Za-z]+)(?:{_SEP}|\s*>\s*)(?P<alt>[A-Za-z]+)"
-    r"(?:_(?P<build>b3[78]))?$"
+    r"(?:_(?P<build>b3[78]))?$",
+    re.ASCII,
 )
 
 

@@ -5,6 +5,10 @@ Domain code raises these; one handler in ``service.api.app`` turns them into the
 
     ServiceError                 500 internal_error (message never leaks internals)
     ├── InvalidRequest           400 invalid_request
+    │   ├── InvalidJson          400 invalid_json      (body not UTF-8 JSON: syntax, duplicate keys,
+    │   │                                                nesting, numbers out of range, surrogates)
+    │   ├── CorsRefused          400 cors_refused      (a CORS preflight from an origin not allowed)
+    │   ├── UnsupportedMediaType 415 unsupported_media_type (a Content-Encoding such as gzip)
     │   ├── InvalidVariant       400 invalid_variant
     │   ├── InvalidSequence      400 invalid_sequence
     │   ├── UnknownGenome        400 unknown_genome
@@ -14,20 +18,58 @@ Domain code raises these; one handler in ``service.api.app`` turns them into the
     │   ├── RefMismatch          400 ref_mismatch      (detail: expected, observed, genome, position)
     │   ├── RegionUnavailable    400 region_unavailable (no configured genome source holds the region)
     │   ├── AmbiguousWindow      400 ambiguous_window  (a window holds more N than the setting allows)
-    │   └── LimitExceeded        400 limit_exceeded    (batch, window, sequence length)
+    │   └── LimitExceeded        400 limit_exceeded    (batch, window, sequence length, array length,
+    │       │                                            model-token cost, UCSC fetches per request)
     │       └── PayloadTooLarge  413 payload_too_large (request body size)
     ├── Unauthorized             401 unauthorized
-    ├── RateLimited              429 rate_limited      (Retry-After)
+    ├── RequestTimeout           408 request_timeout   (headers or body not received in time)
+    ├── RateLimited              429 rate_limited      (Retry-After; requests or model tokens)
     ├── UpstreamError            502 upstream_error    (UCSC answered badly)
     │   └── UpstreamUnavailable  503 upstream_unavailable (circuit open, Retry-After)
     ├── UpstreamTimeout          504 upstream_timeout
-    ├── Overloaded               503 overloaded        (queue full, Retry-After)
+    ├── Overloaded               503 overloaded        (queue full or too many connections, Retry-After)
     └── ModelUnavailable         503 model_unavailable (not loaded, out of memory)
+
+Answers that are not ``ServiceError`` s use the same envelope: 404 ``not_found``, 405
+``method_not_allowed``, 422 ``validation_error``.
+
+Error bodies are bounded: ``clip`` shortens echoed input, and ``to_dict`` clips every string of the
+message and detail, so no answer repeats a large request back.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+#: Longest echo of client input in an error (characters); longer text ends in ``…``.
+MAX_ECHO = 80
+#: Longest message and longest string in ``detail`` (characters).
+MAX_MESSAGE = 1000
+MAX_DETAIL_STRING = 300
+#: Most items of a list in ``detail`` (longer lists are cut, ``…`` added).
+MAX_DETAIL_ITEMS = 20
+
+
+def clip(text: object, limit: int = MAX_ECHO) -> str:
+    """``text`` as a string of at most ``limit`` characters (cut ones end in ``…``)."""
+    value = text if isinstance(text, str) else repr(text)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    """``value`` with long strings clipped and long lists cut (detail values are small JSON)."""
+    if isinstance(value, str):
+        return clip(value, MAX_DETAIL_STRING)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**18:
+        return clip(str(value), MAX_ECHO)
+    if depth >= 4:
+        return value if isinstance(value, bool | int | float) or value is None else clip(value)
+    if isinstance(value, list | tuple):
+        items = [_bounded(v, depth + 1) for v in value[:MAX_DETAIL_ITEMS]]
+        return [*items, "…"] if len(value) > MAX_DETAIL_ITEMS else items
+    if isinstance(value, dict):
+        return {clip(k, MAX_ECHO): _bounded(v, depth + 1) for k, v in list(value.items())[:MAX_DETAIL_ITEMS]}
+    return value
 
 
 class ServiceError(Exception):
@@ -47,13 +89,30 @@ class ServiceError(Exception):
         self.retry_after = retry_after
 
     def to_dict(self) -> dict[str, Any]:
-        """The error object of the envelope (also used for per-item errors in batches)."""
-        return {"type": self.type, "message": self.message, "detail": self.detail}
+        """The error object of the envelope (also used for per-item errors in batches), bounded."""
+        return {
+            "type": self.type,
+            "message": clip(self.message, MAX_MESSAGE),
+            "detail": _bounded(self.detail),
+        }
 
 
 class InvalidRequest(ServiceError):
     status = 400
     type = "invalid_request"
+
+
+class InvalidJson(InvalidRequest):
+    type = "invalid_json"
+
+
+class CorsRefused(InvalidRequest):
+    type = "cors_refused"
+
+
+class UnsupportedMediaType(InvalidRequest):
+    status = 415
+    type = "unsupported_media_type"
 
 
 class InvalidVariant(InvalidRequest):
@@ -106,6 +165,11 @@ class PayloadTooLarge(LimitExceeded):
 class Unauthorized(ServiceError):
     status = 401
     type = "unauthorized"
+
+
+class RequestTimeout(ServiceError):
+    status = 408
+    type = "request_timeout"
 
 
 class RateLimited(ServiceError):

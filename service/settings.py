@@ -58,6 +58,23 @@ class Settings(BaseSettings):
     cluster_max_bp: int = Field(
         1_000_000, ge=1, description="Largest single genome fetch when variants are clustered."
     )
+    # UCSC is a shared public service that asks for about one request a second: the whole process keeps
+    # to these caps, waiting for a slot is never counted as a UCSC failure, and one request may cause
+    # only so many fetches.
+    ucsc_max_concurrency: int = Field(2, ge=1, description="UCSC requests in flight at once (whole process).")
+    ucsc_requests_per_second: float = Field(
+        1.0, ge=0, description="Average UCSC request rate (whole process); 0 = no cap (a private mirror)."
+    )
+    ucsc_rate_burst: int = Field(
+        2, ge=1, description="UCSC requests sent back to back before the rate applies."
+    )
+    ucsc_queue_timeout_s: float = Field(
+        30.0, gt=0, description="Longest wait for a UCSC slot; then 503 upstream_unavailable (not a failure)."
+    )
+    ucsc_max_fetches_per_request: int = Field(
+        16, ge=1, description="UCSC fetches one request may cause; regions beyond get limit_exceeded."
+    )
+    cluster_fetch_concurrency: int = Field(2, ge=1, description="Genome fetches one request runs at once.")
 
     # --- requests and limits -----------------------------------------------------------------------
     default_genome: Literal["hg38", "hg19"] = Field(
@@ -71,6 +88,12 @@ class Settings(BaseSettings):
     max_sequence_length: int = Field(65_536, ge=2)
     max_total_bases: int = Field(1_048_576, ge=2, description="Total bases in one /score request.")
     max_body_bytes: int = Field(2 * 2**20, ge=1024, description="Largest request body (413 above).")
+    max_request_tokens: int = Field(
+        33_554_432,
+        ge=1,
+        description="Largest model-token cost of one request (windows × window length × strands; /score: "
+        "bases × strands); 400 limit_exceeded above.",
+    )
 
     # --- model queue -------------------------------------------------------------------------------
     max_queue: int = Field(64, ge=1, description="Model jobs waiting at once before 503 overloaded.")
@@ -110,6 +133,24 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: float = Field(0, ge=0, description="Requests per minute per key or IP; 0 = off.")
     rate_limit_burst: int = Field(30, ge=1)
+    model_tokens_per_minute: float = Field(
+        0, ge=0, description="Model tokens per minute per key or IP (a second bucket); 0 = off."
+    )
+    model_tokens_burst: int | None = Field(
+        None, ge=1, description="Size of the model-token bucket (default: max_request_tokens)."
+    )
+
+    # --- the HTTP server (`make serve`: python -m service.api.server) ------------------------------
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of proxies whose X-Forwarded-For / -Proto are believed; none by default.",
+    )
+    header_timeout_s: float = Field(10.0, gt=0, description="Time a client has to send its request headers.")
+    body_timeout_s: float = Field(30.0, gt=0, description="Time a client has to send its request body.")
+    keep_alive_timeout_s: float = Field(
+        5.0, gt=0, description="Idle keep-alive connections are closed after."
+    )
+    max_connections: int = Field(1024, ge=1, description="Open connections; one more is answered 503.")
 
     @field_validator("default_genome", mode="before")
     @classmethod
@@ -139,4 +180,11 @@ class Settings(BaseSettings):
             raise ValueError("need min_window ≤ default_window ≤ max_window")
         if self.require_api_key and not self.api_keys:
             raise ValueError("require_api_key is set but no api_keys are configured")
+        if self.model_tokens_burst is not None and self.model_tokens_burst < self.max_request_tokens:
+            raise ValueError("model_tokens_burst must hold at least max_request_tokens")
         return self
+
+    @property
+    def model_token_bucket(self) -> int:
+        """Size of the per-client model-token bucket."""
+        return self.model_tokens_burst or self.max_request_tokens

@@ -11,18 +11,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi import FastAPI
 from fastapi.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service import __version__
 from service.api.auth import API_KEY_SCHEMES, ApiKeyMiddleware
 from service.api.body_limit import BodyLimitMiddleware
-from service.api.deps import limit_rate
+from service.api.cors import EnvelopeCORSMiddleware
 from service.api.envelope import install_error_handlers
+from service.api.json_guard import JsonGuardMiddleware
 from service.api.logs import RequestLogMiddleware, configure_logging
 from service.api.metrics import MetricsMiddleware, ServiceMetrics
-from service.api.ratelimit import TokenBuckets
+from service.api.quota import HEADERS as QUOTA_HEADERS
+from service.api.quota import Quota, QuotaMiddleware
 from service.api.routes import public, router
 from service.compose import Parts, build_parts, build_runner, build_scorer
 from service.genome.base import GenomeSource
@@ -71,11 +73,7 @@ def create_app(
     )
     app.state.parts = parts
     app.state.metrics = metrics
-    app.state.limiter = (
-        TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        if settings.rate_limit_per_minute > 0
-        else None
-    )
+    app.state.quota = Quota(settings)
     install_error_handlers(app)
     _install_middleware(app, parts, metrics)
 
@@ -86,30 +84,36 @@ def create_app(
         return Response(body, media_type=content_type)
 
     app.include_router(public)
-    # The rate limit runs after the key middleware: a bucket is keyed by a valid key, or by the client IP.
-    app.include_router(router, dependencies=[*API_KEY_SCHEMES, Depends(limit_rate)])
+    app.include_router(router, dependencies=list(API_KEY_SCHEMES))
     if not settings.require_api_key:
         _declare_auth_optional(app)
     return app
 
 
 def _install_middleware(app: FastAPI, parts: Parts, metrics: ServiceMetrics) -> None:
-    """Innermost first: the body limit, the API key, CORS, metrics, the request log (outermost)."""
+    """Innermost first: strict JSON, the body limit, the API key, quotas, CORS, metrics, the request
+    log and, with ``trusted_proxies``, the forwarded client address (outermost)."""
     settings = parts.settings
+    routes = app.router.routes
+    max_items = max(settings.max_variants, settings.max_sequences)
+    app.add_middleware(JsonGuardMiddleware, max_items=max_items, routes=routes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # The key is checked before the body is read; CORS wraps it so refusals carry CORS headers.
-    app.add_middleware(ApiKeyMiddleware, settings=settings, routes=app.router.routes)
-    if settings.cors_origins:
+    # The key is checked before the body is read; the quota counts every request, refused ones too.
+    app.add_middleware(ApiKeyMiddleware, settings=settings, routes=routes)
+    app.add_middleware(QuotaMiddleware, quota=app.state.quota)
+    if settings.cors_origins:  # CORS wraps the rest, so refusals (401, 429, …) carry CORS headers
         app.add_middleware(
-            CORSMiddleware,
+            EnvelopeCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type", "x-api-key", "x-request-id"],
-            expose_headers=["x-request-id", "retry-after"],
+            expose_headers=["x-request-id", "retry-after", *QUOTA_HEADERS],
         )
-    # Outermost last: the request id and the access log see every answer, 413 and CORS ones included.
-    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
+    # The request id and the access log see every answer, 413 and CORS ones included.
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
     app.add_middleware(RequestLogMiddleware)
+    if settings.trusted_proxies:  # only these peers may say who the client is (X-Forwarded-For)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
 
 def _declare_auth_optional(app: FastAPI) -> None:

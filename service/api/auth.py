@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from fastapi import Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.datastructures import Headers
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.api.asgi import served
 from service.api.envelope import error_response
 from service.errors import Unauthorized
 from service.settings import Settings
@@ -48,11 +49,6 @@ def key_is_valid(settings: Settings, key: str | None) -> bool:
     return any(matches)
 
 
-def _served(scope: Scope, routes: Sequence[BaseRoute]) -> bool:
-    """Whether a route serves this method and path (else the router answers 404 or 405 by itself)."""
-    return any(route.matches(scope)[0] == Match.FULL for route in routes)
-
-
 class ApiKeyMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, routes: Sequence[BaseRoute]) -> None:
         self.app = app
@@ -66,7 +62,7 @@ class ApiKeyMiddleware:
             or scope["path"] in OPEN_PATHS
             or scope["method"] == "OPTIONS"  # CORS preflights carry no credentials
             or key_is_valid(self.settings, presented_key(Headers(scope=scope)))
-            or not _served(scope, self.routes)
+            or not served(scope, self.routes)
         ):
             await self.app(scope, receive, send)
             return

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.asgi import replay
 from service.api.envelope import error_response
+from service.api.logs import CLIENT_GONE
 from service.errors import PayloadTooLarge
 
 
@@ -33,7 +35,8 @@ class BodyLimitMiddleware:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([message], receive), send)
+                # The client went away (or was timed out) before its body was complete: nobody to answer.
+                scope.setdefault("state", {})[CLIENT_GONE] = True
                 return
             chunk = message.get("body", b"")
             seen += len(chunk)
@@ -44,16 +47,4 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self.app(scope, _replay([body], receive), send)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """A ``receive`` that first returns ``messages``, then defers to the server's (disconnects)."""
-    pending = list(messages)
-
-    async def replay() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replay
+        await self.app(scope, replay([body], receive), send)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.logs import current_request_id
-from service.errors import ServiceError
+from service.errors import MAX_DETAIL_STRING, MAX_MESSAGE, ServiceError, clip
 
 log = logging.getLogger("service")
 
@@ -33,6 +33,26 @@ def envelope(status: int, type_: str, message: str, detail: dict[str, Any] | Non
     return JSONResponse({"error": {"type": type_, "message": message, "detail": detail or {}}}, status)
 
 
+#: Types of the answers Starlette itself raises (documented in ``service.errors``).
+HTTP_ERROR_TYPES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+#: Schema errors listed in a 422 (the count of all of them is in ``detail.error_count``).
+MAX_LISTED_ERRORS = 20
+
+
+def validation_detail(exc: RequestValidationError) -> dict[str, Any]:
+    """The first ``MAX_LISTED_ERRORS`` schema errors, without the input, locations clipped."""
+    errors = exc.errors()
+    listed = [
+        {
+            "loc": [clip(str(part)) for part in e.get("loc", ())[:8]],
+            "msg": clip(str(e.get("msg", "")), MAX_DETAIL_STRING),
+            "type": e.get("type"),
+        }
+        for e in errors[:MAX_LISTED_ERRORS]
+    ]
+    return {"errors": listed, "error_count": len(errors)}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error the app answers goes out in the envelope: ours, validation, 404/405, the unexpected."""
 
@@ -44,16 +64,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
-            for e in exc.errors()
-        ]
-        return envelope(422, "validation_error", "the request does not match the schema", {"errors": errors})
+        return envelope(
+            422, "validation_error", "the request does not match the schema", validation_detail(exc)
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kinds = {404: "not_found", 405: "method_not_allowed"}
-        response = envelope(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail))
+        kind = HTTP_ERROR_TYPES.get(
+            exc.status_code, "invalid_request" if exc.status_code < 500 else "internal_error"
+        )
+        response = envelope(exc.status_code, kind, clip(str(exc.detail), MAX_MESSAGE))
         response.headers.update(exc.headers or {})  # e.g. the Allow header of a 405 (RFC 9110)
         return response
 

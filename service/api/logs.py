@@ -31,6 +31,10 @@ REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID = 128
 MAX_LOGGED_PATH = 256
 REDACTED = "[redacted]"
+#: Logged status of a request whose client left before it was answered (nginx's convention), and the
+#: ``scope["state"]`` key that says so.
+CLIENT_CLOSED = 499
+CLIENT_GONE = "client_gone"
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 #: Attributes an access record carries (set through ``extra``), in the order they are written.
@@ -145,13 +149,15 @@ class RequestLogMiddleware:
             # Keep the id set: the app's last-resort handler logs the traceback after this frame.
             self._access(scope, rid, 500, started)
             raise
+        if scope["state"].get(CLIENT_GONE):
+            status = CLIENT_CLOSED  # no answer: the client left (or was timed out) mid-request
         self._access(scope, rid, status, started)
         _request_id.reset(token)
 
     def _access(self, scope: Scope, rid: str, status: int, started: float) -> None:
         # 5xx answers are warnings (shed load, upstream trouble); an exception is logged as an error
         # by the app's last-resort handler, with its traceback.
-        level = logging.WARNING if status >= 500 else logging.INFO
+        level = logging.WARNING if status >= 500 else logging.INFO  # 499: the client left
         path = scope.get("path", "")
         self.log.log(
             level,

@@ -57,6 +57,18 @@ UPSTREAM_COUNTERS = {
     "cache_hits": ("evo2_genome_cache_hits", "Region lookups served from the region cache."),
     "cache_misses": ("evo2_genome_cache_misses", "Region lookups that started an upstream fetch."),
     "coalesced": ("evo2_genome_cache_coalesced", "Region lookups that joined a fetch already under way."),
+    "tile_fallbacks": (
+        "evo2_upstream_tile_fallbacks",
+        "Widened tiles that failed and were fetched exactly instead (no breaker verdict).",
+    ),
+    "refused_by_queue": (
+        "evo2_upstream_refused_by_queue",
+        "Upstream requests not sent: no slot within the queue timeout (503, no breaker verdict).",
+    ),
+    "refused_by_budget": (
+        "evo2_upstream_refused_by_budget",
+        "Upstream fetches not sent: the request had used its fetch budget (limit_exceeded).",
+    ),
 }
 BREAKER_STATES = ("closed", "open", "half_open")
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -1,8 +1,10 @@
-"""A token bucket per client: ``rate_per_minute`` requests a minute on average, bursts up to ``burst``.
+"""A token bucket per client: ``rate_per_minute`` tokens a minute on average, bursts up to ``burst``.
 
 Each client (an API key, or a client IP where no valid key is presented) owns a bucket that holds at
-most ``burst`` tokens and refills at ``rate_per_minute / 60`` tokens a second; a request takes one token
-or is refused with ``RateLimited`` (429) whose ``retry_after`` is the time until a token is back.
+most ``burst`` tokens and refills at ``rate_per_minute / 60`` tokens a second. A request takes its
+tokens (one for the request bucket, its price for the model-token bucket) or is refused with
+``RateLimited`` (429) whose ``retry_after`` is the time until enough tokens are back; ``unit`` names
+what the tokens count in messages and headers (``requests``, ``model tokens``).
 
 Memory is bounded: buckets live in least-recently-used order, a bucket idle long enough to have refilled
 completely is dropped (a fresh bucket is identical), and beyond ``max_buckets`` the least recently used
@@ -16,6 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from service.errors import RateLimited
 
@@ -26,6 +29,14 @@ class _Bucket:
     updated: float
 
 
+class BucketState(NamedTuple):
+    """What the ``X-RateLimit-*`` headers say of one client's bucket after a request."""
+
+    limit: int  #: the bucket's size
+    remaining: int  #: whole tokens left
+    reset_s: float  #: seconds until the bucket is full again
+
+
 class TokenBuckets:
     def __init__(
         self,
@@ -34,6 +45,7 @@ class TokenBuckets:
         *,
         clock: Callable[[], float] = time.monotonic,
         max_buckets: int = 10_000,
+        unit: str = "requests",
     ) -> None:
         if rate_per_minute <= 0:
             raise ValueError("rate_per_minute must be positive (a limit of 0 means: build no limiter)")
@@ -44,6 +56,7 @@ class TokenBuckets:
         self.rate_per_minute = rate_per_minute
         self.burst = burst
         self.max_buckets = max_buckets
+        self.unit = unit
         self._rate = rate_per_minute / 60.0  # tokens per second
         self._clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
@@ -53,8 +66,10 @@ class TokenBuckets:
     def __len__(self) -> int:
         return len(self._buckets)
 
-    def acquire(self, client: str) -> float:
-        """Take a token for ``client``: 0.0 when granted, else the seconds until one is available."""
+    def acquire(self, client: str, tokens: float = 1.0) -> float:
+        """Take ``tokens`` for ``client``: 0.0 when granted, else the seconds until they are available."""
+        if not 0 < tokens <= self.burst:
+            raise ValueError(f"a request may take from 0 to {self.burst} {self.unit}, not {tokens}")
         with self._lock:
             now = self._clock()
             bucket = self._buckets.get(client)
@@ -64,23 +79,38 @@ class TokenBuckets:
             else:
                 self._refill(bucket, now)
                 self._buckets.move_to_end(client)
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
+            if bucket.tokens >= tokens:
+                bucket.tokens -= tokens
                 wait = 0.0
             else:
-                wait = (1.0 - bucket.tokens) / self._rate
+                wait = (tokens - bucket.tokens) / self._rate
                 self.refused += 1
             self._evict(now)
             return wait
 
-    def check(self, client: str) -> None:
-        """Take a token for ``client`` or raise ``RateLimited`` (429 with Retry-After)."""
-        wait = self.acquire(client)
+    def state(self, client: str) -> BucketState:
+        """``client``'s bucket now (a full one for a client never seen or evicted)."""
+        with self._lock:
+            bucket = self._buckets.get(client)
+            tokens = float(self.burst)
+            if bucket is not None:
+                tokens = min(tokens, bucket.tokens + max(0.0, self._clock() - bucket.updated) * self._rate)
+        return BucketState(self.burst, int(tokens), (self.burst - tokens) / self._rate)
+
+    def check(self, client: str, tokens: float = 1.0, *, detail: dict[str, object] | None = None) -> None:
+        """Take ``tokens`` for ``client`` or raise ``RateLimited`` (429 with Retry-After)."""
+        wait = self.acquire(client, tokens)
         if wait > 0:
+            what = "" if tokens == 1 else f"; this request takes {tokens:,.0f}"
             raise RateLimited(
-                f"rate limit of {self.rate_per_minute:g} requests per minute (bursts of {self.burst}) "
-                f"exceeded; retry in {wait:.1f} s",
-                detail={"rate_limit_per_minute": self.rate_per_minute, "rate_limit_burst": self.burst},
+                f"rate limit of {self.rate_per_minute:,g} {self.unit} per minute (bursts of {self.burst:,}) "
+                f"exceeded{what}; retry in {wait:.1f} s",
+                detail={
+                    "unit": self.unit,
+                    "per_minute": self.rate_per_minute,
+                    "burst": self.burst,
+                    **(detail or {}),
+                },
                 retry_after=wait,
             )
 

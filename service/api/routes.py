@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from service import __version__
 from service.api.deps import (
@@ -16,6 +16,7 @@ from service.api.deps import (
     SequenceLimitsDep,
     SettingsDep,
 )
+from service.api.quota import charge
 from service.api.schemas import (
     DeltaContextBody,
     ErrorEnvelope,
@@ -41,6 +42,7 @@ from service.compose import model_revision
 from service.coords import Interval as Span
 from service.coords import Variant, assumed_genome_warning, make_variant, names_build, parse_variant
 from service.domain.calibration import LABEL_REASONS, MODEL_NOT_VALIDATED, NO_CALIBRATION, Label
+from service.domain.cost import saturation_cost, score_cost, variant_delta_cost
 from service.domain.delta import VariantScore
 from service.domain.options import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT
 from service.domain.saturation import ALLELES, resolve_region, saturate
@@ -53,9 +55,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits)",
         401: "Missing or invalid API key",
+        408: "The request's headers or body did not arrive in time",
         413: "Request body too large",
+        415: "Unsupported Content-Encoding (send JSON uncompressed)",
         422: "Request does not match the schema",
-        429: "Rate limited (Retry-After)",
+        429: "Rate limited: requests or model tokens (Retry-After)",
         502: "UCSC answered badly",
         503: "Overloaded, upstream unavailable or model unavailable (Retry-After)",
         504: "UCSC timed out",
@@ -117,6 +121,10 @@ async def info(
             "max_saturation_bp": s.max_saturation_bp,
             "rate_limit_per_minute": s.rate_limit_per_minute,
             "rate_limit_burst": s.rate_limit_burst,
+            "max_request_tokens": s.max_request_tokens,
+            "model_tokens_per_minute": s.model_tokens_per_minute,
+            "model_token_bucket": s.model_token_bucket,
+            "max_json_items": max(s.max_variants, s.max_sequences),
         },
         auth={"api_key_required": s.require_api_key, "schemes": ["Authorization: Bearer", "X-API-Key"]},
     )
@@ -124,10 +132,11 @@ async def info(
 
 @router.post("/score", response_model=ScoreResponse, tags=["scoring"], responses=_ERRORS)
 async def score(
-    body: ScoreRequest, runner: RunnerDep, limits: SequenceLimitsDep, scorer: ScorerDep
+    request: Request, body: ScoreRequest, runner: RunnerDep, limits: SequenceLimitsDep, scorer: ScorerDep
 ) -> ScoreResponse:
     """Log-likelihood of DNA sequences under the model."""
     seqs = check_sequences(body.sequences, limits)
+    charge(request, score_cost([len(seq) for seq in seqs], reverse_complement=body.reverse_complement))
     scores = await score_sequences(runner, seqs, reverse_complement=body.reverse_complement)
     return ScoreResponse(
         model=scorer.name,
@@ -217,7 +226,7 @@ def _result(item: VariantInput, scored: VariantScore, genome_given: bool) -> Var
 
 @router.post("/variant-delta", response_model=VariantDeltaResponse, tags=["scoring"], responses=_ERRORS)
 async def variant_delta(
-    body: VariantDeltaRequest, engine: EngineDep, settings: SettingsDep
+    request: Request, body: VariantDeltaRequest, engine: EngineDep, settings: SettingsDep
 ) -> VariantDeltaResponse:
     """Delta log-likelihood (alt − ref) of one variant or a list, with a calibrated label."""
     if (body.variant is None) == (body.variants is None):
@@ -237,7 +246,12 @@ async def variant_delta(
         delta_method=body.delta_method,
         reverse_complement=body.reverse_complement,
     )
-    outcomes = await engine.score([_parse(i, options.genome) for i in inputs], options)
+    parsed = [_parse(i, options.genome) for i in inputs]
+    variants = sum(isinstance(v, Variant) for v in parsed)
+    charge(
+        request, variant_delta_cost(variants, options.window, reverse_complement=options.reverse_complement)
+    )
+    outcomes = await engine.score(parsed, options)
     if single and isinstance(outcomes[0], ServiceError):
         raise outcomes[0]
     results: list[VariantResult | VariantError] = [
@@ -275,6 +289,7 @@ def _prediction(label: str | None, reason: str | None) -> str:
     summary="The original project's frontend call (query parameters, no body)",
 )
 async def analyze_single_variant(
+    request: Request,
     engine: EngineDep,
     settings: SettingsDep,
     response: Response,
@@ -293,6 +308,7 @@ async def analyze_single_variant(
     null confidence (and an assumed genome) is explained in the `X-Evo2-Note` header."""
     options = engine.options(genome=genome or settings.default_genome)
     variant = make_variant(chromosome, variant_position, reference, alternative, genome=options.genome)
+    charge(request, variant_delta_cost(1, options.window, reverse_complement=options.reverse_complement))
     [outcome] = await engine.score([variant], options)
     if isinstance(outcome, ServiceError):
         raise outcome
@@ -332,7 +348,9 @@ def _confidence_note(label: Label, model: str) -> str:
 
 
 @router.post("/saturation", response_model=SaturationResponse, tags=["scoring"], responses=_ERRORS)
-async def saturation(body: SaturationRequest, engine: EngineDep, settings: SettingsDep) -> SaturationResponse:
+async def saturation(
+    request: Request, body: SaturationRequest, engine: EngineDep, settings: SettingsDep
+) -> SaturationResponse:
     """Delta of every possible SNV in a short region (saturation mutagenesis), positions × A, C, G, T.
 
     Each cell equals what /variant-delta answers for that SNV; the three alternates at a position
@@ -351,6 +369,9 @@ async def saturation(body: SaturationRequest, engine: EngineDep, settings: Setti
         window=body.window,
         delta_method=body.delta_method,
         reverse_complement=body.reverse_complement,
+    )
+    charge(
+        request, saturation_cost(len(region), options.window, reverse_complement=options.reverse_complement)
     )
     result = await saturate(engine, region, options)
     return SaturationResponse(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from service.domain.calibration import CONTEXT_NOTE, CONTEXT_REASONS, LABEL_REASONS
 from service.domain.options import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT, DeltaMethod
@@ -29,6 +29,14 @@ ContextReason = Literal[
 
 def _codes(reasons: dict[str, str]) -> str:
     return "; ".join(f"'{code}': {text}" for code, text in reasons.items())
+
+
+#: Longest text field of a request (notations, names, alleles): far beyond any valid value, so the
+#: domain's own checks answer ordinary mistakes, and a megabyte "chromosome" is refused by the schema.
+MAX_FIELD_TEXT = 1024
+#: Request fields are strict where JSON is loose: positions and windows are JSON integers (not true,
+#: 5.0 or "5"), flags are JSON booleans (not 1 or "yes").
+Text = Annotated[str, Field(max_length=MAX_FIELD_TEXT)]
 
 
 class _Model(BaseModel):
@@ -65,8 +73,8 @@ class ScoreRequest(_Model):
     sequences: list[str] = Field(
         min_length=1, description="DNA sequences (A, C, G, T, N; any case), each at least 2 bases."
     )
-    per_position: bool = Field(False, description="Also return the per-position log-probabilities.")
-    reverse_complement: bool = Field(
+    per_position: StrictBool = Field(False, description="Also return the per-position log-probabilities.")
+    reverse_complement: StrictBool = Field(
         False, description="Average each score with its reverse complement's (as evo2's score_sequences_rc)."
     )
 
@@ -90,17 +98,19 @@ class ScoreResponse(_Model):
 
 
 class VariantFields(_Model):
-    chrom: str = Field(examples=["chr17"], description="Chromosome: chr17, 17, NC_000017.11, MT, …")
-    pos: int = Field(ge=1, examples=[43119628], description="1-based position (VCF) of the first ref base.")
-    ref: str | None = Field(
+    chrom: Text = Field(examples=["chr17"], description="Chromosome: chr17, 17, NC_000017.11, MT, …")
+    pos: StrictInt = Field(
+        ge=1, examples=[43119628], description="1-based position (VCF) of the first ref base; a JSON integer."
+    )
+    ref: Text | None = Field(
         None,
         examples=["T"],
         description="Reference allele; checked against the genome. Omit to use the genome's base (SNVs).",
     )
-    alt: str = Field(examples=["G"], description="Alternate allele (A, C, G, T; up to 64 bp).")
+    alt: Text = Field(examples=["G"], description="Alternate allele (A, C, G, T; up to 64 bp).")
 
 
-VariantInput = str | VariantFields
+VariantInput = Text | VariantFields
 
 
 class VariantDeltaRequest(_Model):
@@ -114,7 +124,7 @@ class VariantDeltaRequest(_Model):
         None, description="Several variants, answered in order; one bad variant does not sink the others."
     )
     genome: str | None = genome_field()
-    window: int | None = Field(
+    window: StrictInt | None = Field(
         None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
     )
     delta_method: DeltaMethod = Field(
@@ -122,7 +132,7 @@ class VariantDeltaRequest(_Model):
         description="'window': mean log-likelihood over the whole window (the notebook's); 'suffix': the "
         "same sum restricted to positions from the first differing base, same denominator.",
     )
-    reverse_complement: bool = Field(
+    reverse_complement: StrictBool = Field(
         DEFAULT_REVERSE_COMPLEMENT, description="Average with the reverse-complement strand."
     )
 
@@ -271,21 +281,21 @@ class InfoResponse(_Model):
 
 
 class SaturationRequest(_Model):
-    region: str | None = Field(
+    region: Text | None = Field(
         None,
         examples=["chr17:43119600-43119699"],
         description="Region as a 1-based inclusive string 'chrom:start-end' (or 'chrom:pos' for one "
         "position). Give this or chrom / start / end.",
     )
-    chrom: str | None = Field(None, examples=["chr17"], description="Chromosome: chr17, 17, NC_000017.11, …")
-    start: int | None = Field(None, ge=1, description="1-based first position (inclusive).")
-    end: int | None = Field(None, ge=1, description="1-based last position (inclusive).")
+    chrom: Text | None = Field(None, examples=["chr17"], description="Chromosome: chr17, 17, NC_000017.11, …")
+    start: StrictInt | None = Field(None, ge=1, description="1-based first position (inclusive).")
+    end: StrictInt | None = Field(None, ge=1, description="1-based last position (inclusive).")
     genome: str | None = genome_field()
-    window: int | None = Field(
+    window: StrictInt | None = Field(
         None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
     )
     delta_method: DeltaMethod = Field(DEFAULT_DELTA_METHOD, description="As in /variant-delta.")
-    reverse_complement: bool = Field(
+    reverse_complement: StrictBool = Field(
         DEFAULT_REVERSE_COMPLEMENT, description="Average with the reverse-complement strand."
     )
 

@@ -1,13 +1,16 @@
 """Variant → windows → model → delta → label: the service's one domain operation.
 
-Variants are planned together: one genome fetch per cluster of nearby windows, each distinct window
-scored once (three alternate alleles at one position share one reference window), then per-variant
-deltas, each labelled by the model's calibration. A failing variant yields its error in place; the
-others are still answered. With a ``ScoreCache`` the per-position log-probs of reference windows are
-kept, so a later query at the same position (another alt allele, another request) scores only its
-alternate window. Every score names the sequence its windows were read from (``source``), counts the
-N in them (windows with more than ``max_non_acgt_fraction`` are refused), and carries its label or why
-there is none, and its place among the calibration's benchmark deltas (``context``).
+Variants are planned together: one genome fetch per cluster of nearby windows that one genome source
+serves (a window inside a local source is read there whatever its neighbours need), at most
+``fetch_concurrency`` fetches at a time and at most ``max_remote_fetches`` sent upstream per call (the
+request's fetch budget); each distinct window is scored once (three alternate alleles at one position
+share one reference window), then per-variant deltas, each labelled by the model's calibration. A
+failing variant yields its error in place; the others are still answered. With a ``ScoreCache`` the
+per-position log-probs of reference windows are kept, so a later query at the same position (another
+alt allele, another request) scores only its alternate window. Every score names the
+sequence its windows were read from (``source``), counts the N in them (windows with more than
+``max_non_acgt_fraction`` are refused), and carries its label or why there is none, and its place
+among the calibration's benchmark deltas (``context``).
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ from service.domain.options import (
     DeltaOptions,
     WindowLimits,
 )
-from service.domain.planner import cluster_spans
+from service.domain.planner import Cluster, cluster_spans
 from service.domain.score_cache import RefKey, ScoreCache, Strand
 from service.domain.windows import VariantWindows, WindowPlan, build_windows, check_ambiguity, plan_window
 from service.errors import ServiceError
 from service.genome.base import GenomeSource, SourceIdentity
+from service.genome.budget import fetch_budget
 from service.scoring.base import reverse_complement
 from service.scoring.runner import ModelRunner
 
@@ -118,6 +122,8 @@ class DeltaEngine:
         windows: WindowLimits,
         cluster_max_bp: int,
         max_non_acgt_fraction: float,
+        fetch_concurrency: int,
+        max_remote_fetches: int,
         cache: ScoreCache | None = None,
     ) -> None:
         self.genome = genome
@@ -126,6 +132,8 @@ class DeltaEngine:
         self.window_limits = windows
         self.cluster_max_bp = cluster_max_bp
         self.max_non_acgt_fraction = max_non_acgt_fraction
+        self.fetch_concurrency = fetch_concurrency
+        self.max_remote_fetches = max_remote_fetches
         self.cache = cache
 
     @property
@@ -150,12 +158,13 @@ class DeltaEngine:
         return _length(await self.genome.chrom_sizes(genome), genome, chrom)
 
     async def fetch(self, genome: str, interval: Interval) -> str:
-        return await self.genome.fetch(genome, interval)
+        with fetch_budget(self.max_remote_fetches):
+            return await self.genome.fetch(genome, interval)
 
     async def windows(
         self, variants: Sequence[Variant | ServiceError], options: DeltaOptions
     ) -> list[VariantWindows | ServiceError]:
-        """Build (and check) both windows of every variant with one fetch per cluster."""
+        """Build (and check) both windows of every variant with one fetch per cluster of one source."""
         sizes = await self.genome.chrom_sizes(options.genome)
         out: list[VariantWindows | ServiceError | None] = [None] * len(variants)
         plans: dict[int, tuple[Variant, WindowPlan]] = {}
@@ -169,10 +178,9 @@ class DeltaEngine:
             except ServiceError as exc:
                 out[i] = exc
         spans = [plans[i][1].span if i in plans else None for i in range(len(variants))]
-        clusters = cluster_spans(spans, max_gap=options.window, max_length=self.cluster_max_bp)
-        fetched = await asyncio.gather(
-            *(self.genome.fetch(options.genome, c.interval) for c in clusters), return_exceptions=True
-        )
+        clusters = self._plan_fetches(options.genome, spans, options.window)
+        with fetch_budget(self.max_remote_fetches):
+            fetched = await self._fetch_all(options.genome, clusters)
         for cluster, bases in zip(clusters, fetched, strict=True):
             if isinstance(bases, BaseException) and not isinstance(bases, ServiceError):
                 raise bases
@@ -180,6 +188,29 @@ class DeltaEngine:
                 out[index] = _cut(*plans[index], cluster.interval, bases)
         await add_build_hints(self.genome, options.genome, out)
         return [item if item is not None else ServiceError("no window was built") for item in out]
+
+    def _plan_fetches(self, genome: str, spans: Sequence[Interval | None], window: int) -> list[Cluster]:
+        """Clusters of nearby spans that one source serves (two slices of one source: one fetch each)."""
+        keys = [self.genome.source_name(genome, span) if span is not None else None for span in spans]
+        planned: list[Cluster] = []
+        for cluster in cluster_spans(spans, keys=keys, max_gap=window, max_length=self.cluster_max_bp):
+            key = keys[cluster.members[0]]
+            merged_elsewhere = key is not None and self.genome.source_name(genome, cluster.interval) != key
+            if len(cluster.members) > 1 and merged_elsewhere:
+                planned.extend(Cluster(span, [i]) for i in cluster.members if (span := spans[i]) is not None)
+            else:
+                planned.append(cluster)
+        return planned
+
+    async def _fetch_all(self, genome: str, clusters: Sequence[Cluster]) -> list[str | BaseException]:
+        """The bases of every cluster (or its error), ``fetch_concurrency`` fetches at a time."""
+        gate = asyncio.Semaphore(self.fetch_concurrency)
+
+        async def one(interval: Interval) -> str:
+            async with gate:
+                return await self.genome.fetch(genome, interval)
+
+        return await asyncio.gather(*(one(c.interval) for c in clusters), return_exceptions=True)
 
     async def score(self, variants: Sequence[Variant | ServiceError], options: DeltaOptions) -> list[Outcome]:
         """Scores of ``variants`` in order; a failing variant yields its error in place."""

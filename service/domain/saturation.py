@@ -25,7 +25,8 @@ from service.genome.base import SourceIdentity
 #: Column order of the delta matrix.
 ALLELES = ("A", "C", "G", "T")
 
-_REGION_RE = re.compile(r"^(?P<chrom>[A-Za-z0-9_.]+):(?P<start>[\d,]+)(?:-(?P<end>[\d,]+))?$")
+#: ASCII digits only (a position written in other scripts' digits is refused, not converted).
+_REGION_RE = re.compile(r"^(?P<chrom>[A-Za-z0-9_.]+):(?P<start>[0-9,]+)(?:-(?P<end>[0-9,]+))?$", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,9 @@ class UpstreamStats:
     cache_hits: int = 0  #: region lookups served from the region cache
     cache_misses: int = 0  #: region lookups that started a fetch
     coalesced: int = 0  #: region lookups that joined a fetch already under way
+    tile_fallbacks: int = 0  #: widened tiles that failed and were fetched exactly instead
+    refused_by_queue: int = 0  #: requests not sent: no upstream slot within the queue timeout
+    refused_by_budget: int = 0  #: fetches not sent: the request had used its fetch budget
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,12 @@ class GenomeSource(Protocol):
         ...
 
     def covers(self, genome: str, interval: Interval) -> bool:
-        """Whether this source can serve ``interval`` without asking anyone (cheap, no I/O)."""
+        """Whether this source can serve ``interval`` (cheap, no I/O)."""
+        ...
+
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        """Name of the source that would serve ``interval`` (a layered source: its first layer that
+        covers it), ``None`` when none does. Fetch planning keeps windows of different sources apart."""
         ...
 
     def holds_chromosome(self, genome: str, chrom: str) -> bool:

@@ -129,6 +129,9 @@ class BundledGenome:
             raise UnknownGenome(f"unknown genome {genome!r}", detail={"genome": genome})
         return ucsc_identity(genome)
 
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        return self.name if self.covers(genome, interval) else None
+
     async def fetch(self, genome: str, interval: Interval) -> str:
         item = self._find(genome, interval)
         if item is None:

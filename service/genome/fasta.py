@@ -73,6 +73,9 @@ class FastaGenome:
         name = self._names[genome].get(interval.chrom)
         return name is not None and interval.end <= len(fasta[name])
 
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        return self.name if self.covers(genome, interval) else None
+
     async def fetch(self, genome: str, interval: Interval) -> str:
         fasta = self._open(genome)
         name = self._names[genome].get(interval.chrom)

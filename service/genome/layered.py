@@ -151,6 +151,10 @@ class LayeredGenome:
     def covers(self, genome: str, interval: Interval) -> bool:
         return self.source_for(genome, interval) is not None
 
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        source = self.source_for(genome, interval)
+        return source.name if source is not None else None
+
     async def fetch(self, genome: str, interval: Interval) -> str:
         family = await self.family(genome, interval.chrom)
         source = next((s for s in family.members if s.covers(genome, interval)), None)

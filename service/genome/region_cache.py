@@ -47,6 +47,10 @@ class RegionCache:
         offset = interval.start - key[1].start
         return self._entries[key][offset : offset + len(interval)]
 
+    def will_fetch(self, genome: str, interval: Interval) -> bool:
+        """Whether ``get_or_fetch`` for ``interval`` would start a fetch (not cached, none under way)."""
+        return self._covering(genome, interval) is None and self._inflight_covering(genome, interval) is None
+
     def put(self, genome: str, region: Interval, bases: str) -> None:
         """Store ``bases`` of ``region``; regions it contains are dropped, the LRU is trimmed to size."""
         if len(bases) != len(region):

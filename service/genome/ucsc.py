@@ -12,6 +12,16 @@ Politeness and resilience: one shared ``httpx.AsyncClient`` (created on first us
 that also merges concurrent requests for the same region, retries with exponential backoff and jitter
 that honour ``Retry-After`` within both an attempt count and a time budget, and a circuit breaker that
 fails fast while UCSC is down.
+
+UCSC is a shared public service that asks for about one request a second, so the whole process keeps
+to a ``Throttle`` (at most ``max_concurrency`` requests in flight, ``requests_per_second`` on average);
+the time spent waiting for a slot is queueing: it is not part of any attempt's timeout or of the retry
+budget, and a caller that waits longer than ``queue_timeout_s`` gets 503 ``upstream_unavailable``
+without UCSC being asked. Each fetch sent upstream is charged to the request's fetch budget
+(``service.genome.budget``). The circuit breaker hears only UCSC's own answers (or its silence): never
+queueing, budgets, or a widened tile that failed. A fetch widened to an aligned tile that fails is
+tried once more for exactly the bases asked before anything counts as a failure, and that tile is not
+asked for again.
 """
 
 from __future__ import annotations
@@ -23,7 +33,9 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -43,7 +55,9 @@ from service.errors import (
 )
 from service.genome.base import SourceIdentity, SourceStatus, UpstreamStats, ucsc_identity
 from service.genome.breaker import CircuitBreaker
+from service.genome.budget import charge_fetch
 from service.genome.region_cache import RegionCache
+from service.genome.throttle import QueueFull, Throttle
 
 SEQUENCE = "/getData/sequence"
 CHROMOSOMES = "/list/chromosomes"
@@ -54,6 +68,8 @@ DEFAULT_RETRY_AFTER_S = 30.0
 _BASES_RE = re.compile(r"^[ACGTN]*$")
 _CHROM_SIZE_RE = re.compile(r"chromosome size (\d+)")
 _TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times"}
+#: Widened tiles that failed, remembered so they are not asked for again (oldest forgotten first).
+MAX_FAILED_TILES = 4096
 
 T = TypeVar("T")
 
@@ -78,6 +94,23 @@ class _Retryable(Exception):
         self.upstream_message = upstream_message
 
 
+class _TileFailed(Exception):
+    """A widened tile could not be fetched; callers ask for their exact intervals instead (internal)."""
+
+    def __init__(self, reason: str, tile: Interval | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.tile = tile
+
+
+class _NoVerdict(Exception):
+    """UCSC was never asked (queue full, pool wait): no news for the circuit breaker (internal)."""
+
+    def __init__(self, error: ServiceError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class UcscGenome:
     """``GenomeSource`` over the UCSC REST API."""
 
@@ -100,13 +133,18 @@ class UcscGenome:
         breaker_failures: int,
         breaker_reset_s: float,
         tile_bp: int,
+        max_concurrency: int,
+        requests_per_second: float,
+        rate_burst: int,
+        queue_timeout_s: float,
         client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         breaker: CircuitBreaker | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         """Options without defaults come from ``Settings`` (``service.compose.build_ucsc``); the
-        others are seams for tests: an HTTP client or transport, the sleep, a breaker."""
+        others are seams for tests: an HTTP client or transport, the sleep, a breaker, a throttle."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if retry_budget_s <= 0:
@@ -128,10 +166,20 @@ class UcscGenome:
         self._sleep = sleep
         self._random = random.Random()
         self._breaker = breaker or CircuitBreaker(failure_threshold=breaker_failures, reset_s=breaker_reset_s)
+        self._throttle = throttle or Throttle(
+            max_concurrency=max_concurrency,
+            requests_per_second=requests_per_second,
+            burst=rate_burst,
+            queue_timeout_s=queue_timeout_s,
+            sleep=sleep,
+        )
         self._cache = RegionCache(cache_bytes)
+        self._failed_tiles: OrderedDict[tuple[str, Interval], None] = OrderedDict()
         self._sizes: dict[str, Mapping[str, int]] = {}
         self._sizes_inflight: dict[str, asyncio.Task[Mapping[str, int]]] = {}
-        self._counters = {"requests": 0, "retries": 0, "failures": 0, "rejected": 0}
+        self._counters = dict.fromkeys(
+            ("requests", "retries", "failures", "rejected", "tiles", "queue", "budget"), 0
+        )
 
     # -- GenomeSource -------------------------------------------------------------------------------
 
@@ -144,6 +192,9 @@ class UcscGenome:
     def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
         self._check_genome(genome)
         return ucsc_identity(genome)
+
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        return self.name if self.covers(genome, interval) else None
 
     async def chrom_sizes(self, genome: str) -> Mapping[str, int]:
         self._check_genome(genome)
@@ -167,12 +218,41 @@ class UcscGenome:
             self._check_bounds(genome, interval, sizes)
         if len(interval) == 0:
             return ""
-        return await self._cache.get_or_fetch(
-            genome,
-            interval,
-            lambda region: self._fetch_remote(genome, region),
-            region=self._tile(interval, sizes),
-        )
+        tile = self._tile(interval, sizes)
+        target = interval if (genome, tile) in self._failed_tiles else tile
+        charged = False
+        while True:  # ends: each widened fetch that fails is one tile, remembered and not asked again
+            charged = charged or self._charge(genome, interval, target)
+            try:
+                return await self._cache.get_or_fetch(
+                    genome,
+                    interval,
+                    lambda region: self._fetch_remote(genome, region, widened=region != interval),
+                    region=target,
+                )
+            except _TileFailed as failed:  # ours, or one this fetch joined: ask for the exact bases
+                if failed.tile is not None:
+                    self._remember_failed_tile(genome, failed.tile)
+                target = interval
+
+    def _charge(self, genome: str, interval: Interval, region: Interval) -> bool:
+        """Charge the request's fetch budget when ``interval`` needs a new fetch (of ``region``)."""
+        if not self._cache.will_fetch(genome, interval):
+            return False
+        try:
+            charge_fetch("UCSC", region)
+        except ServiceError:
+            self._counters["budget"] += 1
+            raise
+        return True
+
+    def _remember_failed_tile(self, genome: str, tile: Interval) -> None:
+        if (genome, tile) in self._failed_tiles:
+            return
+        self._counters["tiles"] += 1
+        self._failed_tiles[(genome, tile)] = None
+        while len(self._failed_tiles) > MAX_FAILED_TILES:
+            self._failed_tiles.popitem(last=False)
 
     def _tile(self, interval: Interval, sizes: Mapping[str, int] | None) -> Interval:
         """``interval`` widened to aligned tiles, clamped to the chromosome (itself when tiling is off)."""
@@ -202,6 +282,7 @@ class UcscGenome:
             "base_url": self.base_url,
             "genomes": list(self.genomes),
             "breaker": self._breaker.describe(),
+            "throttle": self._throttle.describe(),
             "cache": self._cache.stats(),
             "stats": dataclasses.asdict(self.stats),
         }
@@ -217,6 +298,9 @@ class UcscGenome:
             cache_hits=self._cache.hits,
             cache_misses=self._cache.misses,
             coalesced=self._cache.coalesced,
+            tile_fallbacks=self._counters["tiles"],
+            refused_by_queue=self._counters["queue"],
+            refused_by_budget=self._counters["budget"],
         )
 
     def status(self) -> tuple[SourceStatus, ...]:
@@ -253,7 +337,7 @@ class UcscGenome:
 
     # -- the two endpoints --------------------------------------------------------------------------
 
-    async def _fetch_remote(self, genome: str, region: Interval) -> str:
+    async def _fetch_remote(self, genome: str, region: Interval, *, widened: bool = False) -> str:
         params: dict[str, str | int] = {
             "genome": genome,
             "chrom": region.chrom,
@@ -267,7 +351,10 @@ class UcscGenome:
         def refused(message: str) -> ServiceError:
             return _sequence_refusal(message, genome, region)
 
-        return await self._call(SEQUENCE, params, parse, refused)
+        try:
+            return await self._call(SEQUENCE, params, parse, refused, widened=widened)
+        except _TileFailed as failed:
+            raise _TileFailed(failed.reason, region) from None
 
     async def _load_chrom_sizes(self, genome: str) -> Mapping[str, int]:
         def parse(body: dict[str, Any]) -> Mapping[str, int]:
@@ -302,7 +389,10 @@ class UcscGenome:
         params: Mapping[str, str | int],
         parse: Callable[[dict[str, Any]], T],
         refused: Callable[[str], ServiceError],
+        *,
+        widened: bool = False,
     ) -> T:
+        """One fetch through the breaker; ``widened``: a tile (its failure is no verdict: ``_TileFailed``)."""
         if not self._breaker.allow():
             self._counters["rejected"] += 1
             wait = max(self._breaker.retry_after(), 1.0)
@@ -312,7 +402,13 @@ class UcscGenome:
                 retry_after=wait,
             )
         try:
-            result = await self._with_retries(endpoint, params, parse, refused)
+            result = await self._with_retries(endpoint, params, parse, refused, widened=widened)
+        except _TileFailed:
+            self._breaker.release()
+            raise
+        except _NoVerdict as exc:
+            self._breaker.release()
+            raise exc.error from None
         except (UpstreamError, UpstreamTimeout):
             self._counters["failures"] += 1
             self._breaker.record_failure()
@@ -333,10 +429,11 @@ class UcscGenome:
         params: Mapping[str, str | int],
         parse: Callable[[dict[str, Any]], T],
         refused: Callable[[str], ServiceError],
+        *,
+        widened: bool = False,
     ) -> T:
-        client = self._http()
-        url = self.base_url + endpoint
-        spent = 0.0  # seconds of the budget used: time waiting on UCSC plus backoff sleeps
+        client = self._http()  # built before any attempt is timed (loading TLS certificates takes a while)
+        spent = 0.0  # seconds of the budget used: time waiting on UCSC plus backoff sleeps (not queueing)
         failures: list[_Retryable] = []
         gave_up = ""
         for attempt in range(1, self.max_attempts + 1):
@@ -344,19 +441,21 @@ class UcscGenome:
             if remaining <= 0:
                 gave_up = f"retry budget of {self.retry_budget_s:g} s spent"
                 break
-            started = time.monotonic()
             try:
-                self._counters["requests"] += 1
-                response = await client.get(url, params=dict(params), timeout=self._timeout(remaining))
-                return _judge(response, endpoint, parse, refused)
+                async with self._slot(endpoint, failures):
+                    started = time.monotonic()
+                    try:
+                        return await self._attempt(client, endpoint, params, parse, refused, remaining)
+                    finally:
+                        spent += time.monotonic() - started
             except _Retryable as failure:
                 failures.append(failure)
-            except httpx.TimeoutException:
-                failures.append(_Retryable("timeout", "timed out"))
-            except httpx.RequestError as exc:
-                failures.append(_Retryable("error", _transport_failure(exc)))
-            finally:
-                spent += time.monotonic() - started
+            except ServiceError as refusal:
+                if widened:  # a well-formed refusal of the tile: ask for the exact bases instead
+                    raise _TileFailed(refusal.message) from None
+                raise
+            if widened and failures[-1].kind != "rate_limited":
+                raise _TileFailed(failures[-1].what)
             if attempt == self.max_attempts:
                 break
             if failures[-1].what == _UNREACHABLE:
@@ -383,6 +482,56 @@ class UcscGenome:
             spent += delay
         raise _give_up(endpoint, failures, gave_up, self.read_timeout)
 
+    @asynccontextmanager
+    async def _slot(self, endpoint: str, failures: list[_Retryable]) -> AsyncIterator[None]:
+        """A throttle slot for one attempt; no slot in time is no verdict (or ends the retries)."""
+        try:
+            async with self._throttle.slot():
+                yield
+        except QueueFull as full:
+            self._counters["queue"] += 1
+            busy = UpstreamUnavailable(
+                f"UCSC {endpoint}: {full.ahead} requests to UCSC are queued ahead; not waiting longer than "
+                f"{self._throttle.queue_timeout_s:g} s (UCSC asks for about "
+                f"{self._throttle.requests_per_second:g} request/s)",
+                detail={"endpoint": endpoint, "queued": full.ahead, "waited_s": round(full.waited, 1)},
+                retry_after=max(1.0, self._throttle.queue_timeout_s / 2),
+            )
+            if failures:  # retries already under way: their failures are UCSC's verdict
+                raise _give_up(
+                    endpoint, failures, "no UCSC slot for another attempt", self.read_timeout
+                ) from None
+            raise _NoVerdict(busy) from None
+
+    async def _attempt(
+        self,
+        client: httpx.AsyncClient,
+        endpoint: str,
+        params: Mapping[str, str | int],
+        parse: Callable[[dict[str, Any]], T],
+        refused: Callable[[str], ServiceError],
+        remaining: float,
+    ) -> T:
+        """One HTTP request; ``_Retryable`` for an answer (or silence) worth another try."""
+        self._counters["requests"] += 1
+        try:
+            response = await client.get(
+                self.base_url + endpoint, params=dict(params), timeout=self._timeout(remaining)
+            )
+        except httpx.PoolTimeout:  # waiting for a pooled connection is queueing, not UCSC's silence
+            raise _NoVerdict(
+                UpstreamUnavailable(
+                    f"UCSC {endpoint}: no free connection to UCSC; try again shortly",
+                    detail={"endpoint": endpoint},
+                    retry_after=1.0,
+                )
+            ) from None
+        except httpx.TimeoutException:
+            raise _Retryable("timeout", "timed out") from None
+        except httpx.RequestError as exc:
+            raise _Retryable("error", _transport_failure(exc)) from None
+        return _judge(response, endpoint, parse, refused)
+
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
         return self._random.uniform(ceiling / 2, ceiling)
@@ -390,15 +539,18 @@ class UcscGenome:
     def _timeout(self, remaining: float) -> httpx.Timeout:
         connect = min(self.connect_timeout, remaining)
         read = min(self.read_timeout, remaining)
-        return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+        # The throttle keeps requests within the pool; a pool wait is queueing (bounded like one).
+        return httpx.Timeout(connect=connect, read=read, write=read, pool=self._throttle.queue_timeout_s)
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            places = self._throttle.max_concurrency
             self._client = httpx.AsyncClient(
                 transport=self._transport,
                 timeout=httpx.Timeout(self.read_timeout, connect=self.connect_timeout),
                 headers={"User-Agent": f"evo2-variant-service/{__version__}"},
                 follow_redirects=False,
+                limits=httpx.Limits(max_connections=places, max_keepalive_connections=places),
             )
             self._owns_client = True
         return self._client

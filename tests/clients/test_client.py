@@ -317,6 +317,7 @@ def test_retry_after_as_an_http_date() -> None:
         (401, AuthenticationError),
         (404, ServiceAPIError),
         (413, BadRequestError),
+        (415, BadRequestError),
         (422, BadRequestError),
         (500, ServerError),
     ],

@@ -39,6 +39,9 @@ class CountingGenome:
     def identity(self, genome: str, chrom: str | None = None) -> SourceIdentity:
         return self.inner.identity(genome, chrom)
 
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        return self.inner.source_name(genome, interval)
+
     async def fetch(self, genome: str, interval: Interval) -> str:
         self.fetches.append(interval)
         return await self.inner.fetch(genome, interval)

@@ -519,6 +519,9 @@ async def test_describe_reports_url_breaker_cache_and_counters(ucsc_server: Ucsc
         "coalesced": 0,
         "failures": 0,
         "rejected_by_breaker": 0,
+        "tile_fallbacks": 0,
+        "refused_by_queue": 0,
+        "refused_by_budget": 0,
     }
 
 

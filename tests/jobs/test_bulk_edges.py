@@ -35,6 +35,8 @@ def engine(directory: Path) -> DeltaEngine:
         windows=WindowLimits(s.default_window, s.min_window, s.max_window),
         cluster_max_bp=s.cluster_max_bp,
         max_non_acgt_fraction=s.max_non_acgt_fraction,
+        fetch_concurrency=s.cluster_fetch_concurrency,
+        max_remote_fetches=s.ucsc_max_fetches_per_request,
     )
 
 

@@ -42,6 +42,10 @@ def ucsc_genome(**options: Any) -> UcscGenome:
         "breaker_failures": s.ucsc_breaker_failures,
         "breaker_reset_s": s.ucsc_breaker_reset_s,
         "tile_bp": 0,  # exact fetches: tests count bases and requests
+        "max_concurrency": s.ucsc_max_concurrency,
+        "requests_per_second": 0,  # no pacing: tests of the pacing ask for it
+        "rate_burst": s.ucsc_rate_burst,
+        "queue_timeout_s": s.ucsc_queue_timeout_s,
     }
     return UcscGenome(**{**values, **options})
 
@@ -89,6 +93,8 @@ def delta_engine(
         windows=limits,
         cluster_max_bp=cluster_max_bp or s.cluster_max_bp,
         max_non_acgt_fraction=s.max_non_acgt_fraction,
+        fetch_concurrency=s.cluster_fetch_concurrency,
+        max_remote_fetches=s.ucsc_max_fetches_per_request,
         cache=cache,
     )
 

@@ -59,6 +59,9 @@ class SyntheticGenome:
     def holds_chromosome(self, genome: str, chrom: str) -> bool:
         return genome == self.genome and chrom in self.chroms and not self.partial
 
+    def source_name(self, genome: str, interval: Interval) -> str | None:
+        return self.name if self.covers(genome, interval) else None
+
     def covers(self, genome: str, interval: Interval) -> bool:
         if genome != self.genome or interval.chrom not in self.chroms:
             return False

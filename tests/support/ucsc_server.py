@@ -7,6 +7,20 @@ where ``(pos // 500) % 7 == 3``, ``pos`` 0-based), so clients must upper-case. A
 slice but runs past it gets N for the bases the slice lacks (clients fetch aligned tiles); a request
 overlapping no slice is answered 500 ("stand-in has no data for …"): a bug in the test that asked.
 
+Modes (constructor arguments) for the politeness and coverage tests:
+
+* ``coverage="slices"``: an independent mirror that holds only the slices: a request not entirely inside
+  one is answered 500 (no N filling);
+* ``synthetic=True``: regions the slices do not hold are served deterministic pseudo-random bases
+  (``synthetic_bases``), so batches spread over whole chromosomes can be served;
+* ``rate_limit=RateLimit(per_second, burst)``: UCSC's bot delay: beyond the rate, 429 with
+  ``Retry-After: 30`` and UCSC's message (``throttled`` counts them);
+* ``latency``: every answer takes this many seconds (a healthy but slow upstream).
+
+``max_in_flight`` is the most requests the stand-in was answering at once; ``times`` when each came;
+``GET /_standin/stats`` (not UCSC's; not counted) answers these counters for a benchmark in another
+process.
+
 Faults are injected from the test::
 
     with UcscServer() as server:
@@ -30,6 +44,7 @@ import calendar
 import functools
 import http
 import json
+import random
 import socket
 import struct
 import threading
@@ -54,6 +69,7 @@ CHROM_SIZES = ROOT / "service/data/genome/chrom_sizes.tsv"
 
 SEQUENCE = "/getData/sequence"
 CHROMOSOMES = "/list/chromosomes"
+STATS = "/_standin/stats"
 SEQUENCE_ARGS = ("genome", "chrom", "start", "end", "revComp")
 CHROMOSOMES_ARGS = ("genome",)
 MAX_DNA_LENGTH = 499_999_999
@@ -88,6 +104,14 @@ def soft_mask(bases: str, start: int) -> str:
         out.append(chunk.lower() if is_soft_masked(pos) else chunk)
         pos = block_end
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """UCSC's bot delay as the stand-in plays it: a token bucket of ``burst`` refilled ``per_second``."""
+
+    per_second: float
+    burst: int = 1
 
 
 @dataclass(frozen=True)
@@ -181,6 +205,32 @@ def served_bases(genome: str, chrom: str, start: int, end: int) -> str | None:
     return None
 
 
+SYNTHETIC_BLOCK = 4096
+
+
+@functools.lru_cache(maxsize=4096)
+def _synthetic_block(genome: str, chrom: str, block: int) -> str:
+    return "".join(random.Random(f"{genome}:{chrom}:{block}").choices("ACGT", k=SYNTHETIC_BLOCK))
+
+
+def synthetic_bases(genome: str, chrom: str, start: int, end: int) -> str:
+    """Deterministic pseudo-random bases of ``[start, end)`` (0-based), the same on every call."""
+    first, last = start // SYNTHETIC_BLOCK, (end - 1) // SYNTHETIC_BLOCK
+    joined = "".join(_synthetic_block(genome, chrom, b) for b in range(first, last + 1))
+    offset = start - first * SYNTHETIC_BLOCK
+    return joined[offset : offset + end - start]
+
+
+def served_synthetic(genome: str, chrom: str, start: int, end: int) -> str:
+    """What a ``synthetic=True`` stand-in answers: the slices' bases where they hold them, else synthetic."""
+    bases = list(synthetic_bases(genome, chrom, start, end))
+    for piece in reference_slices():
+        if piece.genome == genome and piece.chrom == chrom and piece.start < end and start < piece.end:
+            lo, hi = max(start, piece.start), min(end, piece.end)
+            bases[lo - start : hi - start] = piece.bases[lo - piece.start : hi - piece.start]
+    return "".join(bases)
+
+
 def download_time(timestamp: float) -> str:
     """UCSC's ``downloadTime``: ``YYYY:MM:DDTHH:MM:SSZ`` (colons in the date too)."""
     t = time.gmtime(int(timestamp))
@@ -229,9 +279,23 @@ class UcscServer:
         port: int = 0,
         *,
         clock: Callable[[], float] = time.time,
+        coverage: Literal["fill", "slices"] = "fill",
+        synthetic: bool = False,
+        rate_limit: RateLimit | None = None,
+        latency: float = 0.0,
     ) -> None:
         self._address = (host, port)
         self._clock = clock
+        self.coverage = coverage
+        self.synthetic = synthetic
+        self.rate_limit = rate_limit
+        self.latency = latency
+        self._tokens = float(rate_limit.burst) if rate_limit else 0.0
+        self._refilled = time.monotonic()
+        self.throttled = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.times: list[float] = []
         self._lock = threading.Lock()
         self._faults: list[_Injected] = []
         self._requests: list[tuple[str, dict[str, str]]] = []
@@ -301,6 +365,7 @@ class UcscServer:
     def clear_log(self) -> None:
         with self._lock:
             self._requests.clear()
+            self.times.clear()
 
     # -- request handling (server threads) ----------------------------------------------------------
 
@@ -315,12 +380,57 @@ class UcscServer:
                     return injected.fault
         return None
 
+    def _admit(self) -> bool:
+        """Whether the bot delay lets this request through (always, without a rate limit)."""
+        if self.rate_limit is None:
+            return True
+        now = time.monotonic()
+        self._tokens = min(
+            float(self.rate_limit.burst), self._tokens + (now - self._refilled) * self.rate_limit.per_second
+        )
+        self._refilled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        self.throttled += 1
+        return False
+
+    def stats(self) -> dict[str, Any]:
+        """The counters a benchmark reads (also at ``GET /_standin/stats``)."""
+        return {
+            "sequence_requests": self.count(SEQUENCE),
+            "chromosome_requests": self.count(CHROMOSOMES),
+            "throttled": self.throttled,
+            "max_in_flight": self.max_in_flight,
+        }
+
     def _handle(self, handler: _Handler) -> None:
+        if urlsplit(handler.path).path == STATS:
+            self._send(handler, 200, self.stats())
+            return
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._answer(handler)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler: _Handler) -> None:
         split = urlsplit(handler.path)
         path = split.path
         pairs = _parse_query(split.query)
         with self._lock:
             self._requests.append((path, {k: v for k, v in reversed(pairs)}))
+            self.times.append(time.monotonic())
+            admitted = self._admit()
+        if self.latency:
+            self._stopping.wait(self.latency)
+        if not admitted:
+            hog = HOG_MESSAGE.format(host=handler.client_address[0])
+            self._send(handler, 429, self._error_body(429, hog), "30")
+            return
         fault = self._take_fault(path)
         if fault is not None and fault.kind == "reset":
             _reset(handler)
@@ -428,7 +538,7 @@ class UcscServer:
                     f"DNA sequence request end coordinate {end} past end of chromosome size {size} "
                     f"for endpoint '{endpoint}'",
                 )
-        bases = served_bases(genome, chrom, start, end)
+        bases = self._bases(genome, chrom, start, end)
         if bases is None:
             raise _Answer(
                 500,
@@ -442,6 +552,13 @@ class UcscServer:
             body["revComp"] = True
         body["dna"] = dna
         return body
+
+    def _bases(self, genome: str, chrom: str, start: int, end: int) -> str | None:
+        if self.coverage == "slices":
+            return reference_bases(genome, chrom, start, end)
+        if self.synthetic:
+            return served_synthetic(genome, chrom, start, end)
+        return served_bases(genome, chrom, start, end)
 
     def _chromosomes(self, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         args = _check_args(pairs, CHROMOSOMES_ARGS, CHROMOSOMES)
@@ -545,8 +662,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the stand-in UCSC REST server.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--synthetic", action="store_true", help="serve made-up bases outside the slices")
+    parser.add_argument("--coverage", choices=["fill", "slices"], default="fill")
+    parser.add_argument("--rate", type=float, help="bot delay: requests per second before 429")
+    parser.add_argument("--burst", type=int, default=1, help="bot delay: requests back to back")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer takes")
     args = parser.parse_args(argv)
-    server = UcscServer(args.host, args.port).start()
+    server = UcscServer(
+        args.host,
+        args.port,
+        coverage=args.coverage,
+        synthetic=args.synthetic,
+        rate_limit=RateLimit(args.rate, args.burst) if args.rate else None,
+        latency=args.latency,
+    ).start()
     print(f"stand-in UCSC server on http://{args.host}:{server.port} (Ctrl-C to stop)", flush=True)
     try:
         while True:

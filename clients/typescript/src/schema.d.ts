@@ -542,7 +542,7 @@ export interface components {
             chrom: string;
             /**
              * Pos
-             * @description 1-based position (VCF) of the first ref base.
+             * @description 1-based position (VCF) of the first ref base; a JSON integer.
              * @example 43119628
              */
             pos: number;
@@ -744,8 +744,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request's headers or body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -762,7 +780,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -840,8 +858,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request's headers or body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -858,7 +894,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -936,8 +972,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request's headers or body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -954,7 +1008,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1039,8 +1093,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request's headers or body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1057,7 +1129,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1135,8 +1207,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request's headers or body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1153,7 +1243,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Rate limited (Retry-After) */
+            /** @description Rate limited: requests or model tokens (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
