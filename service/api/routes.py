@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 
 from service import __version__
+from service.api import examples
 from service.api.deps import (
     CalibrationDep,
     EngineDep,
@@ -113,7 +114,10 @@ async def info(
 
 @router.post("/score", response_model=ScoreResponse, tags=["scoring"], responses=_ERRORS)
 async def score(
-    body: ScoreRequest, runner: RunnerDep, limits: SequenceLimitsDep, scorer: ScorerDep
+    body: Annotated[ScoreRequest, Body(openapi_examples=examples.SCORE)],
+    runner: RunnerDep,
+    limits: SequenceLimitsDep,
+    scorer: ScorerDep,
 ) -> ScoreResponse:
     """Log-likelihood of DNA sequences under the model."""
     seqs = check_sequences(body.sequences, limits)
@@ -184,7 +188,9 @@ def _result(item: VariantInput, scored: VariantScore) -> VariantResult:
 
 @router.post("/variant-delta", response_model=VariantDeltaResponse, tags=["scoring"], responses=_ERRORS)
 async def variant_delta(
-    body: VariantDeltaRequest, engine: EngineDep, settings: SettingsDep
+    body: Annotated[VariantDeltaRequest, Body(openapi_examples=examples.VARIANT_DELTA)],
+    engine: EngineDep,
+    settings: SettingsDep,
 ) -> VariantDeltaResponse:
     """Delta log-likelihood (alt − ref) of one variant or a list, with a calibrated label."""
     if (body.variant is None) == (body.variants is None):
@@ -218,6 +224,8 @@ async def variant_delta(
     )
 
 
+_LEGACY = examples.LEGACY_QUERY
+
 _PREDICTIONS = {
     "likely_pathogenic": "Likely pathogenic",
     "likely_benign": "Likely benign",
@@ -234,10 +242,23 @@ _PREDICTIONS = {
 )
 async def analyze_single_variant(
     engine: EngineDep,
-    variant_position: Annotated[int, Query(ge=1, description="1-based position (VCF).")],
-    alternative: Annotated[str, Query(min_length=1, max_length=64, description="Alternate base.")],
-    genome: Annotated[str, Query(description="hg38 or hg19.")],
-    chromosome: Annotated[str, Query(description="Chromosome, e.g. chr17.")],
+    variant_position: Annotated[
+        int,
+        Query(ge=1, description="1-based position (VCF).", openapi_examples=_LEGACY["variant_position"]),
+    ],
+    alternative: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Alternate base.",
+            openapi_examples=_LEGACY["alternative"],
+        ),
+    ],
+    genome: Annotated[str, Query(description="hg38 or hg19.", openapi_examples=_LEGACY["genome"])],
+    chromosome: Annotated[
+        str, Query(description="Chromosome, e.g. chr17.", openapi_examples=_LEGACY["chromosome"])
+    ],
     reference: Annotated[
         str | None, Query(max_length=64, description="Optional reference base; checked when given.")
     ] = None,
@@ -265,7 +286,11 @@ async def analyze_single_variant(
 
 
 @router.post("/saturation", response_model=SaturationResponse, tags=["scoring"], responses=_ERRORS)
-async def saturation(body: SaturationRequest, engine: EngineDep, settings: SettingsDep) -> SaturationResponse:
+async def saturation(
+    body: Annotated[SaturationRequest, Body(openapi_examples=examples.SATURATION)],
+    engine: EngineDep,
+    settings: SettingsDep,
+) -> SaturationResponse:
     """Delta of every possible SNV in a short region (saturation mutagenesis), positions × A, C, G, T.
 
     Each cell equals what /variant-delta answers for that SNV; the three alternates at a position

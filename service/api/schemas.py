@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from service.domain.delta import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT, DeltaMethod
 
 Genome = Literal["hg38", "hg19"]
+# Request flags are StrictBool: JSON true/false only (0, 1, "no" are refused 422, as the schema says).
 LabelName = Literal["likely_pathogenic", "likely_benign", "uncalibrated"]
 
 
@@ -36,8 +37,8 @@ class ScoreRequest(_Model):
     sequences: list[str] = Field(
         min_length=1, description="DNA sequences (A, C, G, T, N; any case), each at least 2 bases."
     )
-    per_position: bool = Field(False, description="Also return the per-position log-probabilities.")
-    reverse_complement: bool = Field(
+    per_position: StrictBool = Field(False, description="Also return the per-position log-probabilities.")
+    reverse_complement: StrictBool = Field(
         False, description="Average each score with its reverse complement's (as evo2's score_sequences_rc)."
     )
 
@@ -93,7 +94,7 @@ class VariantDeltaRequest(_Model):
         description="'window': mean log-likelihood over the whole window (the notebook's); 'suffix': the "
         "same sum restricted to positions from the first differing base, same denominator.",
     )
-    reverse_complement: bool = Field(
+    reverse_complement: StrictBool = Field(
         DEFAULT_REVERSE_COMPLEMENT, description="Average with the reverse-complement strand."
     )
 
@@ -199,7 +200,7 @@ class SaturationRequest(_Model):
         None, description="Window length in bp (even); default 8,192 as in the Evo 2 BRCA1 notebook."
     )
     delta_method: DeltaMethod = Field(DEFAULT_DELTA_METHOD, description="As in /variant-delta.")
-    reverse_complement: bool = Field(
+    reverse_complement: StrictBool = Field(
         DEFAULT_REVERSE_COMPLEMENT, description="Average with the reverse-complement strand."
     )
 
