@@ -18,6 +18,7 @@ from service.api.deps import (
     SettingsDep,
 )
 from service.api.schemas import (
+    CONTEXT_BP,
     ErrorEnvelope,
     HealthResponse,
     InfoResponse,
@@ -174,6 +175,8 @@ def _result(item: VariantInput, scored: VariantScore) -> VariantResult:
         region=w.ref_interval.region(),
         window_length=len(w.ref_seq),
         variant_index=w.index,
+        context_before=w.ref_seq[max(0, w.index - CONTEXT_BP) : w.index],
+        context_after=w.ref_seq[w.index + len(variant.ref) :][:CONTEXT_BP],
         ref_score=scored.ref_score,
         alt_score=scored.alt_score,
         delta_score=scored.delta,

@@ -10,6 +10,8 @@ from service.domain.delta import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMEN
 
 Genome = Literal["hg38", "hg19"]
 # Request flags are StrictBool: JSON true/false only (0, 1, "no" are refused 422, as the schema says).
+#: Reference bases shown either side of a variant (``context_before`` / ``context_after``).
+CONTEXT_BP = 10
 LabelName = Literal["likely_pathogenic", "likely_benign", "uncalibrated"]
 
 
@@ -121,6 +123,12 @@ class VariantResult(_Model):
     region: str = Field(description="Reference window as a 1-based inclusive region string.")
     window_length: int
     variant_index: int = Field(description="0-based index of the variant's first base in both windows.")
+    context_before: str = Field(
+        description=f"Up to {CONTEXT_BP} reference bases just before the reference allele (+ strand)."
+    )
+    context_after: str = Field(
+        description=f"Up to {CONTEXT_BP} reference bases just after the reference allele (+ strand)."
+    )
     ref_score: float = Field(description="Score of the reference window (see delta_method).")
     alt_score: float = Field(description="Score of the alternate window.")
     delta_score: float = Field(description="alt_score - ref_score; negative = less likely under the model.")
