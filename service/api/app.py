@@ -24,6 +24,7 @@ from service.api.logs import RequestLogMiddleware, configure_logging
 from service.api.metrics import MetricsMiddleware, ServiceMetrics
 from service.api.ratelimit import TokenBuckets
 from service.api.routes import public, router
+from service.api.web import install_web
 from service.compose import Parts, build_parts, build_runner, build_scorer
 from service.genome.base import GenomeSource
 from service.scoring.base import Scorer
@@ -68,6 +69,9 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs and /redoc are served from vendored files by install_web (offline, no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.parts = parts
     app.state.metrics = metrics
@@ -86,6 +90,7 @@ def create_app(
         return Response(body, media_type=content_type)
 
     app.include_router(public)
+    install_web(app)
     # The rate limit runs after the key middleware: a bucket is keyed by a valid key, or by the client IP.
     app.include_router(router, dependencies=[*API_KEY_SCHEMES, Depends(limit_rate)])
     if not settings.require_api_key:
