@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: venv serve test lint typecheck openapi ts-types test-ts clean
+.PHONY: venv serve test lint typecheck openapi ts-types test-ts screenshots clean
 
 # The virtual environment is (re)built when pyproject.toml or the pins change.
 $(STAMP): pyproject.toml constraints/cpu.txt
@@ -46,6 +46,11 @@ ts-types:
 
 test-ts: $(STAMP)
 	$(PY) -m pytest -q tests/clients/test_typescript.py
+
+# The browser tests (headless Chromium; `make test` runs them too), writing their screenshots of the
+# page into docs/img/ for README.
+screenshots: $(STAMP)
+	EVO2_SCREENSHOTS=docs/img $(PY) -m pytest -q tests/browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
