@@ -162,9 +162,9 @@ export function resultCard(result, info, window) {
         `${grouped(result.variant_index + 1)}; ${strands(result.reverse_complement)}, “${result.delta_method}” delta.`,
       ),
       row(
-        "Delta (change in likelihood)",
+        "Delta score",
         el("strong", { class: `delta ${deltaClass}`, "data-value": result.delta_score }, signed(result.delta_score)),
-        " log-likelihood per base (alternate − reference)",
+        " change in log-likelihood per base (alternate − reference)",
         el("p", { class: "why" }, deltaSentence(result.delta_score)),
       ),
       row("Label", ...labelPart(result, calibration, window)),
