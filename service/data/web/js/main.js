@@ -121,10 +121,17 @@ function options() {
 
 // --- one variant --------------------------------------------------------------------------------------
 
+/** Disable `button` and say `text` while a request runs. */
 function busy(button, status, text) {
-  button.disabled = Boolean(text);
-  status.textContent = text || "";
-  status.closest(".panel").setAttribute("aria-busy", text ? "true" : "false");
+  button.disabled = true;
+  status.textContent = text;
+  status.closest(".panel").setAttribute("aria-busy", "true");
+}
+
+/** The request is over: `button` works again (the status keeps what was said last). */
+function idle(button, status) {
+  button.disabled = false;
+  status.closest(".panel").setAttribute("aria-busy", "false");
 }
 
 async function check() {
@@ -150,8 +157,7 @@ async function check() {
   } catch (error) {
     $("check-status").textContent = "";
   } finally {
-    $("check-button").disabled = false;
-    $("check-status").closest(".panel").setAttribute("aria-busy", "false");
+    idle($("check-button"), $("check-status"));
   }
 }
 
@@ -191,8 +197,7 @@ async function saturation() {
   } catch {
     $("saturation-status").textContent = "";
   } finally {
-    $("saturation-button").disabled = false;
-    $("saturation-status").closest(".panel").setAttribute("aria-busy", "false");
+    idle($("saturation-button"), $("saturation-status"));
   }
 }
 
@@ -287,9 +292,8 @@ async function batch() {
     if (records.length) finishBatch(records, parsed, file?.name);
     if (records.length) $("batch-status").textContent += ` Stopped after ${grouped(records.length)} rows.`;
   } finally {
-    $("batch-button").disabled = false;
+    idle($("batch-button"), $("batch-status"));
     $("batch-stop").hidden = true;
-    $("batch-status").closest(".panel").setAttribute("aria-busy", "false");
   }
 }
 
