@@ -74,10 +74,13 @@ def screenshot(driver: Any, path: Path, *, until: str | None = None) -> None:
 
 
 def wait_for_file(folder: Path, suffix: str, timeout: float = 20) -> Path:
+    """The finished download named ``*suffix``: Chromium may create it empty before writing it
+    (through a ``.crdownload`` file), so wait until it has bytes and nothing is still downloading."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = [p for p in folder.iterdir() if p.name.endswith(suffix)]
-        if done:
+        files = list(folder.iterdir())
+        done = [p for p in files if p.name.endswith(suffix) and p.stat().st_size > 0]
+        if done and not any(p.name.endswith(".crdownload") for p in files):
             return done[0]
         time.sleep(0.1)
     raise AssertionError(f"no {suffix} download in {folder}: {list(folder.iterdir())}")
