@@ -12,7 +12,7 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 SERVE_STAMP := $(VENV)/.installed-serve
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: venv serve test lint typecheck openapi ts-types test-ts clean
+.PHONY: venv serve test lint typecheck openapi ts-types test-ts screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ ts-types:
 
 test-ts: $(TEST_STAMP)
 	$(PY) -m pytest -q tests/clients/test_typescript.py
+
+# The browser tests (headless Chromium; `make test` runs them too), writing their screenshots of the
+# page into docs/img/ for README.
+screenshots: $(STAMP)
+	EVO2_SCREENSHOTS=docs/img $(PY) -m pytest -q tests/browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

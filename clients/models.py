@@ -118,6 +118,9 @@ class VariantResult(_Response):
     region: str
     window_length: int
     variant_index: int
+    #: Up to 10 reference bases either side of the reference allele (empty from an older server).
+    context_before: str = ""
+    context_after: str = ""
     ref_score: float
     alt_score: float
     delta_score: float

@@ -26,6 +26,7 @@ from service.api.metrics import MetricsMiddleware, ServiceMetrics
 from service.api.quota import HEADERS as QUOTA_HEADERS
 from service.api.quota import Quota, QuotaMiddleware
 from service.api.routes import public, router
+from service.api.web import install_web
 from service.compose import Parts, build_parts, build_runner, build_scorer
 from service.genome.base import GenomeSource
 from service.scoring.base import Scorer
@@ -70,6 +71,9 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs and /redoc are served from vendored files by install_web (offline, no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.parts = parts
     app.state.metrics = metrics
@@ -84,6 +88,7 @@ def create_app(
         return Response(body, media_type=content_type)
 
     app.include_router(public)
+    install_web(app)
     app.include_router(router, dependencies=list(API_KEY_SCHEMES))
     if not settings.require_api_key:
         _declare_auth_optional(app)

@@ -1,8 +1,9 @@
 """API keys: checked by an ASGI middleware before any route runs or any body is read.
 
-With ``require_api_key``, every path except the open ones (``/health`` and the API documentation)
-needs ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. Keys are compared in constant time
-against every configured key; a refused request gets the 401 envelope, and no body is parsed for it.
+With ``require_api_key``, every path except the open ones (``/health``, the web page and its static
+files, the API documentation) needs ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. Keys are
+compared in constant time against every configured key; a refused request gets the 401 envelope, and
+no body is parsed for it.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ API_KEY_SCHEMES = (
     Security(APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: <key> (if required)")),
 )
 
-#: Paths answered without a key: liveness and the API's own description.
-OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+#: Paths answered without a key: liveness, the web page and the API's own description.
+OPEN_PATHS = frozenset({"/health", "/", "/openapi.json", "/docs", "/redoc"})
+#: Path prefixes answered without a key: the page's and the docs' static files (``web.STATIC_PREFIX``).
+OPEN_PREFIXES = ("/static/",)
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
@@ -60,6 +63,7 @@ class ApiKeyMiddleware:
             scope["type"] != "http"
             or not self.settings.require_api_key
             or scope["path"] in OPEN_PATHS
+            or scope["path"].startswith(OPEN_PREFIXES)
             or scope["method"] == "OPTIONS"  # CORS preflights carry no credentials
             or key_is_valid(self.settings, presented_key(Headers(scope=scope)))
             or not served(scope, self.routes)

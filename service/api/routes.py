@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from service import __version__
+from service.api import examples
 from service.api.deps import (
     CalibrationDep,
     EngineDep,
@@ -18,6 +19,7 @@ from service.api.deps import (
 )
 from service.api.quota import charge
 from service.api.schemas import (
+    CONTEXT_BP,
     DeltaContextBody,
     ErrorEnvelope,
     HealthResponse,
@@ -132,7 +134,11 @@ async def info(
 
 @router.post("/score", response_model=ScoreResponse, tags=["scoring"], responses=_ERRORS)
 async def score(
-    request: Request, body: ScoreRequest, runner: RunnerDep, limits: SequenceLimitsDep, scorer: ScorerDep
+    request: Request,
+    body: Annotated[ScoreRequest, Body(openapi_examples=examples.SCORE)],
+    runner: RunnerDep,
+    limits: SequenceLimitsDep,
+    scorer: ScorerDep,
 ) -> ScoreResponse:
     """Log-likelihood of DNA sequences under the model."""
     seqs = check_sequences(body.sequences, limits)
@@ -203,6 +209,8 @@ def _result(item: VariantInput, scored: VariantScore, genome_given: bool) -> Var
         region=w.ref_interval.region(),
         window_length=len(w.ref_seq),
         variant_index=w.index,
+        context_before=w.ref_seq[max(0, w.index - CONTEXT_BP) : w.index],
+        context_after=w.ref_seq[w.index + len(variant.ref) :][:CONTEXT_BP],
         ref_score=scored.ref_score,
         alt_score=scored.alt_score,
         delta_score=scored.delta,
@@ -226,7 +234,10 @@ def _result(item: VariantInput, scored: VariantScore, genome_given: bool) -> Var
 
 @router.post("/variant-delta", response_model=VariantDeltaResponse, tags=["scoring"], responses=_ERRORS)
 async def variant_delta(
-    request: Request, body: VariantDeltaRequest, engine: EngineDep, settings: SettingsDep
+    request: Request,
+    body: Annotated[VariantDeltaRequest, Body(openapi_examples=examples.VARIANT_DELTA)],
+    engine: EngineDep,
+    settings: SettingsDep,
 ) -> VariantDeltaResponse:
     """Delta log-likelihood (alt − ref) of one variant or a list, with a calibrated label."""
     if (body.variant is None) == (body.variants is None):
@@ -269,6 +280,8 @@ async def variant_delta(
     )
 
 
+_LEGACY = examples.LEGACY_QUERY
+
 _PREDICTIONS = {"likely_pathogenic": "Likely pathogenic", "likely_benign": "Likely benign"}
 
 
@@ -293,11 +306,28 @@ async def analyze_single_variant(
     engine: EngineDep,
     settings: SettingsDep,
     response: Response,
-    variant_position: Annotated[int, Query(ge=1, description="1-based position (VCF).")],
-    alternative: Annotated[str, Query(min_length=1, max_length=64, description="Alternate base.")],
-    chromosome: Annotated[str, Query(description="Chromosome, e.g. chr17.")],
+    variant_position: Annotated[
+        int,
+        Query(ge=1, description="1-based position (VCF).", openapi_examples=_LEGACY["variant_position"]),
+    ],
+    alternative: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Alternate base.",
+            openapi_examples=_LEGACY["alternative"],
+        ),
+    ],
+    chromosome: Annotated[
+        str, Query(description="Chromosome, e.g. chr17.", openapi_examples=_LEGACY["chromosome"])
+    ],
     genome: Annotated[
-        str | None, Query(description="hg38 or hg19 (GRCh38, GRCh37 too); default: the server's.")
+        str | None,
+        Query(
+            description="hg38 or hg19 (GRCh38, GRCh37 too); default: the server's.",
+            openapi_examples=_LEGACY["genome"],
+        ),
     ] = None,
     reference: Annotated[
         str | None, Query(max_length=64, description="Optional reference base; checked when given.")
@@ -349,7 +379,10 @@ def _confidence_note(label: Label, model: str) -> str:
 
 @router.post("/saturation", response_model=SaturationResponse, tags=["scoring"], responses=_ERRORS)
 async def saturation(
-    request: Request, body: SaturationRequest, engine: EngineDep, settings: SettingsDep
+    request: Request,
+    body: Annotated[SaturationRequest, Body(openapi_examples=examples.SATURATION)],
+    engine: EngineDep,
+    settings: SettingsDep,
 ) -> SaturationResponse:
     """Delta of every possible SNV in a short region (saturation mutagenesis), positions × A, C, G, T.
 

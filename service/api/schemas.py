@@ -31,6 +31,9 @@ def _codes(reasons: dict[str, str]) -> str:
     return "; ".join(f"'{code}': {text}" for code, text in reasons.items())
 
 
+#: Reference bases shown either side of a variant (``context_before`` / ``context_after``).
+CONTEXT_BP = 10
+
 #: Longest text field of a request (notations, names, alleles): far beyond any valid value, so the
 #: domain's own checks answer ordinary mistakes, and a megabyte "chromosome" is refused by the schema.
 MAX_FIELD_TEXT = 1024
@@ -185,6 +188,12 @@ class VariantResult(_Model):
     region: str = Field(description="Reference window as a 1-based inclusive region string.")
     window_length: int
     variant_index: int = Field(description="0-based index of the variant's first base in both windows.")
+    context_before: str = Field(
+        description=f"Up to {CONTEXT_BP} reference bases just before the reference allele (+ strand)."
+    )
+    context_after: str = Field(
+        description=f"Up to {CONTEXT_BP} reference bases just after the reference allele (+ strand)."
+    )
     ref_score: float = Field(description="Score of the reference window (see delta_method).")
     alt_score: float = Field(description="Score of the alternate window.")
     delta_score: float = Field(description="alt_score - ref_score; negative = less likely under the model.")

@@ -612,6 +612,16 @@ export interface components {
              */
             variant_index: number;
             /**
+             * Context Before
+             * @description Up to 10 reference bases just before the reference allele (+ strand).
+             */
+            context_before: string;
+            /**
+             * Context After
+             * @description Up to 10 reference bases just after the reference allele (+ strand).
+             */
+            context_after: string;
+            /**
              * Ref Score
              * @description Score of the reference window (see delta_method).
              */
