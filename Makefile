@@ -65,7 +65,7 @@ test-ts: $(TEST_STAMP)
 
 # The browser tests (headless Chromium; `make test` runs them too), writing their screenshots of the
 # page into docs/img/ for README.
-screenshots: $(STAMP)
+screenshots: $(TEST_STAMP)
 	EVO2_SCREENSHOTS=docs/img $(PY) -m pytest -q tests/browser
 
 clean:
