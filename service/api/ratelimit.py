@@ -102,8 +102,9 @@ class TokenBuckets:
         wait = self.acquire(client, tokens)
         if wait > 0:
             what = "" if tokens == 1 else f"; this request takes {tokens:,.0f}"
+            rate = _digits(self.rate_per_minute)
             raise RateLimited(
-                f"rate limit of {_digits(self.rate_per_minute)} {self.unit} per minute (bursts of {self.burst:,}) "
+                f"rate limit of {rate} {self.unit} per minute (bursts of {self.burst:,}) "
                 f"exceeded{what}; retry in {wait:.1f} s",
                 detail={
                     "unit": self.unit,
