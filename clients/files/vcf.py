@@ -26,8 +26,8 @@ INFO_FIELDS: tuple[tuple[str, str, str, str], ...] = (
      "negative: less likely under the model)"),
     ("EVO2_REF_SCORE", "A", "Float", "Score of the reference window (mean log-likelihood per base)"),
     ("EVO2_ALT_SCORE", "A", "Float", "Score of the alternate window (mean log-likelihood per base)"),
-    ("EVO2_LABEL", "A", "String", "likely_pathogenic, likely_benign or uncalibrated: the model's BRCA1 "
-     "calibration; a research score, not a clinical call"),
+    ("EVO2_LABEL", "A", "String", "likely_pathogenic or likely_benign from the model's BRCA1 calibration, "
+     ". where it gives none (the TSV's label_reason says why); a research score, not a clinical call"),
     ("EVO2_P_LOF", "A", "Float", "Calibrated probability of loss of function (BRCA1-trained)"),
     ("EVO2_WINDOW", "A", "Integer", "Window length in bp"),
     ("EVO2_ERROR", "A", "String", "Error type of an allele that was not scored"),

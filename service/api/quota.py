@@ -11,9 +11,9 @@ other request, and adds the headers to every answer:
 * the same three with ``-Tokens`` for the model-token bucket when it is on;
 * ``X-Model-Tokens``: what the request was charged (scoring routes).
 
-``/health`` and ``/metrics`` are not counted. Routes call ``charge(request, cost)``: the per-request
-cost limit (400 ``limit_exceeded``), then the client's model-token bucket (429 ``rate_limited`` with
-Retry-After).
+``/health``, ``/metrics`` and the web page's files (``/``, ``/docs``, ``/redoc``, ``/static/*``) are not
+counted. Routes call ``charge(request, cost)``: the per-request cost limit (400 ``limit_exceeded``),
+then the client's model-token bucket (429 ``rate_limited`` with Retry-After).
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ from service.domain.cost import Cost, CostLimit
 from service.errors import RateLimited
 from service.settings import Settings
 
-#: Paths no quota applies to: liveness and the scraper.
-EXEMPT_PATHS = frozenset({"/health", "/metrics"})
+#: Paths no quota applies to: liveness, the scraper, and the web page's and the docs' own files (served
+#: from the package, no work: a browser showing the page asks for 14 of them before its first API call).
+EXEMPT_PATHS = frozenset({"/health", "/metrics", "/", "/docs", "/redoc"})
+#: Path prefixes no quota applies to: the static files (``web.STATIC_PREFIX``).
+EXEMPT_PREFIXES = ("/static/",)
 #: Keys of ``scope["state"]``.
 CLIENT = "quota_client"
 CHARGED = "quota_model_tokens"
@@ -115,7 +118,11 @@ class QuotaMiddleware:
         self.quota = quota
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
+        if (
+            scope["type"] != "http"
+            or scope["path"] in EXEMPT_PATHS
+            or scope["path"].startswith(EXEMPT_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})

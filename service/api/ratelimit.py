@@ -102,8 +102,9 @@ class TokenBuckets:
         wait = self.acquire(client, tokens)
         if wait > 0:
             what = "" if tokens == 1 else f"; this request takes {tokens:,.0f}"
+            rate = _digits(self.rate_per_minute)
             raise RateLimited(
-                f"rate limit of {self.rate_per_minute:,g} {self.unit} per minute (bursts of {self.burst:,}) "
+                f"rate limit of {rate} {self.unit} per minute (bursts of {self.burst:,}) "
                 f"exceeded{what}; retry in {wait:.1f} s",
                 detail={
                     "unit": self.unit,
@@ -127,3 +128,8 @@ class TokenBuckets:
             if not idle_full and len(self._buckets) <= self.max_buckets:
                 break
             del self._buckets[client]
+
+
+def _digits(value: float) -> str:
+    """A rate as people write it: 1,966,080 (not 1.96608e+06), 0.5."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"

@@ -49,7 +49,8 @@ async def test_every_asset_a_page_names_is_served(client):
             if path not in seen:
                 seen.add(path)
                 modules.append(path)
-    assert "/static/js/formats.js" in seen and "/static/vendor/redoc/redoc.standalone.js" in seen
+    files = {f"/static/js/files/{name}.js" for name in ("read", "rows", "vcf", "gzip", "text")}
+    assert files <= seen and "/static/vendor/redoc/redoc.standalone.js" in seen
     for path in sorted(seen):
         response = await client.get(path)
         assert response.status_code == 200, path
@@ -61,7 +62,7 @@ async def test_no_shipped_page_file_names_another_origin():
     checked in the browser, from its network log)."""
     root = web_dir()
     own = [p for p in root.rglob("*") if p.is_file() and "vendor" not in p.parts and p.suffix != ".md"]
-    assert {p.name for p in own} >= {"index.html", "page.css", "main.js", "formats.js"}
+    assert {p.name for p in own} >= {"index.html", "page.css", "main.js", "read.js", "rows.js", "vcf.js"}
     for path in own:
         text = path.read_text()
         urls = re.findall(r"https?://[^\s\"')]+", text)

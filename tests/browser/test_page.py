@@ -1,37 +1,35 @@
 """The variant page in headless Chromium against a live uvicorn server, as a person uses it: check the
-BRCA1 example, see a wrong reference refused, look at the saturation heatmap, score a pasted list and
-a VCF and download the results. Every test asserts that no request left the server's origin."""
+BRCA1 example, read why there is (or is not) a label and how the delta compares with BRCA1's, see a
+wrong reference refused, look at the saturation heatmap, give the API key. Every test asserts that no
+request left the server's origin. (Batch scoring: test_batch.py.)"""
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
+import json
 import re
+from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from clients.io import COLUMNS, read_tsv, read_vcf
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
-from tests.browser.pages import (
-    assert_stayed_home,
-    check,
-    emulate,
-    open_page,
-    screenshot,
-    wait,
-    wait_for_file,
-    wait_text,
-)
+from service.api.app import create_app
+from service.genome.layered import LayeredGenome
+from service.settings import Settings
+from tests.browser.pages import assert_stayed_home, check, emulate, open_page, screenshot, wait, wait_text
 from tests.support.live_server import LiveServer, RecordingApp, bundled_app
+from tests.support.synthetic_genome import SyntheticGenome, random_bases
 
 EXAMPLE = "chr17:43119628:T:G"
 HERE = Path(__file__).parent / "scripts"
+CONTRAST = (HERE / "contrast.js").read_text()
+UNLABELLED = (HERE / "unlabelled.js").read_text()
 
 
 def shown_number(text: str) -> float:
@@ -48,9 +46,20 @@ def api(server: LiveServer, path: str, body: dict[str, Any]) -> Any:
     return response.json()
 
 
-def scored(server: LiveServer, variants: list[str]) -> list[dict[str, Any]]:
-    """What the API answers for each variant on its own."""
-    return [api(server, "/variant-delta", {"variant": v})["results"][0] for v in variants]
+def result_of(server: LiveServer, variant: str, **options: Any) -> dict[str, Any]:
+    """What the API answers for ``variant`` with the page's default options (genome hg38)."""
+    [result] = api(server, "/variant-delta", {"variant": variant, "genome": "hg38", **options})["results"]
+    return dict(result)
+
+
+def context_words(context: dict[str, Any]) -> str:
+    """The card's sentence on where a delta falls among the BRCA1 benchmark's deltas."""
+    n = context["n_lof"] + context["n_func"]
+    return (
+        f"{context['percentile']:.1f}% of the {n:,} BRCA1 variants of the benchmark scored at or below this "
+        f"delta: {100 * context['lof_fraction']:.1f}% of the {context['n_lof']:,} that broke BRCA1 in the "
+        f"experiment, {100 * context['func_fraction']:.1f}% of the {context['n_func']:,} that did not."
+    )
 
 
 def test_the_example_variant_gets_a_card_a_person_can_read(page, server):
@@ -58,7 +67,7 @@ def test_the_example_variant_gets_a_card_a_person_can_read(page, server):
     open_page(page, live.url)
     page.find_element(By.CSS_SELECTOR, f'button.example[data-variant="{EXAMPLE}"]').click()
     card = wait(page, "#result .card")
-    [expected] = api(live, "/variant-delta", {"variant": EXAMPLE})["results"]
+    expected = result_of(live, EXAMPLE)
     text = card.text
     assert "chr17:43,119,628 T → G" in text
     assert "single-base change (SNV) on hg38 (GRCh38)" in text
@@ -66,17 +75,133 @@ def test_the_example_variant_gets_a_card_a_person_can_read(page, server):
     lines = [e.text for e in card.find_elements(By.CSS_SELECTOR, ".seq")]
     before, after = expected["context_before"], expected["context_after"]
     assert lines == [f"…{before}T{after}…", f"…{before}G{after}…"]
-    # The window as a 1-based region, and the delta with what its sign means.
+    # The window as a 1-based region, the sequence it was read from, and the delta with its sign's meaning.
     assert "chr17:43115532-43123723 (1-based, both ends included): 8,192 bp" in text
+    assert "Bases from UCSC’s hg38 assembly: Dec. 2013 (GRCh38/hg38)." in text
     delta = card.find_element(By.CSS_SELECTOR, ".delta")
     assert float(delta.get_attribute("data-value")) == pytest.approx(expected["delta_score"])
     assert shown_number(delta.text) == pytest.approx(expected["delta_score"], rel=5e-3)
     assert ("more likely" if expected["delta_score"] > 0 else "less likely") in text
+    # Where the delta falls among the BRCA1 benchmark's, said as such and never as a probability.
+    assert context_words(expected["context"]) in text
+    assert (
+        "Relative to BRCA1 SGE variants under this model (Findlay et al. 2018), not a clinical probability."
+        in text
+    )
     # kmer-8 is below the calibration's AUROC bar: no label, and the card says why, with the number.
-    assert expected["label"] == "uncalibrated"
+    assert expected["label"] is None and expected["label_reason"] == "model_not_validated"
     assert "No label" in text and "measured BRCA1 AUROC is 0.48" in text
     assert "kmer-8" in text and "Measured BRCA1 AUROC 0.48 (95% CI 0.46–0.50; 3,893 SNVs" in text
+    assert card.find_elements(By.CSS_SELECTOR, ".notices") == []  # nothing to warn of here
     assert_stayed_home(page, live.url)
+
+
+# --- a calibration that labels: the label where given, and why not elsewhere -----------------------------
+
+#: chrT (30,000 bp, made up): random bases with ten N at 20,001-20,010 (1-based).
+CHROM_T = "".join(b if not 20_000 <= i < 20_010 else "N" for i, b in enumerate(random_bases(30_000, 5)))
+
+
+def snv(pos: int) -> str:
+    ref = CHROM_T[pos - 1]
+    return f"chrT:{pos}:{ref}:{'A' if ref != 'A' else 'C'}"
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server whose calibration labels kmer-8's deltas: the packaged kmer-8.json (its threshold,
+    logistic fit and BRCA1 benchmark deltas) with its AUROC raised to 0.9, as if kmer-8 had passed; the
+    genome is chrT alone."""
+    directory = tmp_path_factory.mktemp("calibration")
+    packaged = resources.files("service") / "data" / "calibration" / "kmer-8.json"
+    record = json.loads(packaged.read_text())
+    record["auroc"]["overall"].update(value=0.9, ci95=[0.88, 0.92])
+    (directory / "kmer-8.json").write_text(json.dumps(record))
+    genome = LayeredGenome([SyntheticGenome({"chrT": CHROM_T})])
+    with LiveServer(create_app(Settings(calibration_dir=directory), genome=genome)) as live:
+        yield live
+
+
+def test_a_label_is_shown_where_the_calibration_gives_one(page, labelled):
+    open_page(page, labelled.url)
+    check(page, snv(10_000))
+    card = wait(page, "#result .card")
+    expected = result_of(labelled, snv(10_000))
+    assert expected["label"] in ("likely_pathogenic", "likely_benign") and expected["label_reason"] is None
+    label = card.find_element(By.CSS_SELECTOR, f"strong.label.{expected['label']}")
+    assert (
+        label.text
+        == {"likely_pathogenic": "Likely pathogenic", "likely_benign": "Likely benign"}[expected["label"]]
+    )
+    text = card.text
+    assert f"probability of loss of function {expected['probability_lof']:.2f}" in text
+    assert f"confidence {expected['confidence']:.2f}" in text
+    assert "A research score, not a clinical call." in text and "No label" not in text
+    assert context_words(expected["context"]) in text
+    assert "Bases from synthetic, hg38 (v1)." in text
+    assert_stayed_home(page, labelled.url)
+
+
+@pytest.mark.parametrize(
+    "variant, options, reason, words",
+    [
+        (
+            snv(17_000),
+            {},
+            "window_has_n",
+            "A window with unknown bases gets no label: the calibration was fitted on windows without any.",
+        ),
+        (
+            f"chrT:12000:{CHROM_T[11_999:12_001]}:{CHROM_T[11_999]}",
+            {},
+            "kind_outside_calibration",
+            "The BRCA1 calibration was fitted on single-base changes (SNVs) only; a deletion is outside "
+            "what it has seen, so there is no label.",
+        ),
+        (
+            snv(100),
+            {},
+            "window_length_outside_calibration",
+            "(shortened at a chromosome end); the calibration was fitted on 8,192-bp windows only",
+        ),
+        (
+            snv(10_000),
+            {"window": 4096},
+            "options_outside_calibration",
+            "The calibration was fitted with 8,192-bp windows; deltas with other options are on another "
+            "scale. Set the options back to get a label.",
+        ),
+    ],
+    ids=["N in the window", "a deletion", "a window cut short", "another window"],
+)
+def test_the_card_says_in_words_why_there_is_no_label(page, labelled, variant, options, reason, words):
+    expected = result_of(labelled, variant, **options)
+    assert expected["label"] is None and expected["label_reason"] == reason
+    open_page(page, labelled.url)
+    if "window" in options:
+        Select(page.find_element(By.ID, "window-select")).select_by_value(str(options["window"]))
+    check(page, variant)
+    card = wait(page, "#result .card")
+    text = card.text
+    assert "No label" in text and words in text
+    assert "probability of loss of function" not in text
+    notices = card.find_elements(By.CSS_SELECTOR, ".notices li")
+    if reason == "window_has_n":
+        # Unknown bases are said first, before anything is read, and the card keeps its contrast.
+        assert [n.text for n in notices] == [
+            "The window holds 10 bases that are not A, C, G or T (N marks unknown sequence): the delta says "
+            "less than it would over known DNA."
+        ]
+        assert page.execute_script(CONTRAST) == []
+    else:
+        assert notices == []
+    if expected["context"] is None:
+        assert expected["context_reason"] in (
+            "options_outside_calibration",
+            "window_length_outside_calibration",
+        )
+        assert "this delta is on another scale" in text or "windows of another length than this" in text
+    assert_stayed_home(page, labelled.url)
 
 
 @pytest.mark.parametrize(
@@ -149,82 +274,6 @@ def test_the_saturation_heatmap_shows_every_change_and_its_value(page, server, s
     assert_stayed_home(page, live.url)
 
 
-def test_a_pasted_list_is_scored_in_batches_and_downloads_as_tsv(page, server, downloads):
-    live, recording = server
-    open_page(page, live.url)
-    lines = [EXAMPLE, "17:43119628 T>A", "chr17-43119632-A-G", "not a variant", "chr17:43119628:A:G"]
-    page.find_element(By.ID, "batch-text").send_keys("\n".join(lines))
-    before = len(recording.variants_sent())
-    page.find_element(By.ID, "batch-button").click()
-    wait_text(page, "#batch-status", "Done: 5 rows, 2 with an error.")
-    progress = page.find_element(By.ID, "batch-progress")
-    assert progress.get_attribute("value") == progress.get_attribute("max") == "5"
-    # /info's max_variants is 2 on this server: three requests, in order.
-    assert recording.variants_sent()[before:] == [2, 2, 1]
-    page.find_element(By.ID, "download-tsv").click()
-    assert not page.find_element(By.ID, "download-vcf").is_displayed()
-    path = wait_for_file(downloads, ".evo2.tsv")
-    rows = list(csv.DictReader(io.StringIO(path.read_text()), delimiter="\t"))
-    assert path.read_text().splitlines()[0] == "\t".join(COLUMNS)  # the CLI's columns
-    assert [r["row"] for r in rows] == [r.key for r in read_tsv(lines)] == ["1", "2", "3", "4", "5"]
-    expected = scored(live, lines[:3])
-    for row, result in zip(rows, expected, strict=False):
-        assert float(row["delta_score"]) == pytest.approx(result["delta_score"])
-        assert row["region"] == result["region"] and row["label"] == "uncalibrated"
-    assert rows[3]["error_type"] == "invalid_variant" and rows[3]["delta_score"] == ""
-    assert rows[4]["error_type"] == "ref_mismatch" and "the genome has T" in rows[4]["error_message"]
-    assert_stayed_home(page, live.url)
-
-
-VCF = """##fileformat=VCFv4.2
-##contig=<ID=chr17>
-#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO
-chr17\t43119628\trs1\tT\tG,A\t.\tPASS\tDP=10
-chr17\t43119632\t.\tA\tG\t.\t.\t.
-chr17\tx\t.\tA\tG\t.\t.\t.
-"""
-
-
-@pytest.mark.parametrize("name", ["brca1.vcf", "brca1.vcf.gz"])
-def test_a_chosen_vcf_downloads_annotated(page, server, downloads, tmp_path, name):
-    live, _ = server
-    vcf = tmp_path / name
-    vcf.write_bytes(gzip.compress(VCF.encode()) if name.endswith(".gz") else VCF.encode())
-    open_page(page, live.url)
-    page.find_element(By.ID, "batch-file").send_keys(str(vcf))
-    wait_text(page, "#file-name", name)
-    page.find_element(By.ID, "batch-button").click()
-    wait_text(page, "#batch-status", "Done: 4 rows, 1 with an error.")
-    page.find_element(By.ID, "download-vcf").click()
-    annotated = wait_for_file(downloads, "brca1.evo2.vcf").read_text().splitlines()
-    assert annotated[0] == "##fileformat=VCFv4.2"
-    described = [h for h in annotated if h.startswith("##INFO=<ID=EVO2_")]
-    assert [h.split(",")[:2] for h in described] == [
-        ["##INFO=<ID=EVO2_DELTA", "Number=A"],
-        ["##INFO=<ID=EVO2_LABEL", "Number=A"],
-        ["##INFO=<ID=EVO2_ERROR", "Number=A"],
-    ]
-    assert annotated.index(described[-1]) + 1 == annotated.index(
-        next(h for h in annotated if h.startswith("#CHROM"))
-    )
-    data = [line.split("\t") for line in annotated if not line.startswith("#")]
-    expected = scored(live, ["chr17:43119628:T:G", "chr17:43119628:T:A", "chr17:43119632:A:G"])
-    deltas = [r["delta_score"] for r in expected]
-    info = dict(kv.split("=") for kv in data[0][7].split(";"))
-    assert info["DP"] == "10"
-    assert [float(x) for x in info["EVO2_DELTA"].split(",")] == pytest.approx(deltas[:2])
-    assert info["EVO2_LABEL"] == "uncalibrated,uncalibrated"
-    assert float(data[1][7].split(";")[0].removeprefix("EVO2_DELTA=")) == pytest.approx(deltas[2])
-    assert data[2][7] == "EVO2_DELTA=.;EVO2_LABEL=.;EVO2_ERROR=invalid_input"  # never sent
-    page.find_element(By.ID, "download-tsv").click()
-    rows = list(
-        csv.DictReader(io.StringIO(wait_for_file(downloads, ".evo2.tsv").read_text()), delimiter="\t")
-    )
-    assert [r["row"] for r in rows] == [r.key for r in read_vcf(VCF.splitlines())] == ["4.1", "4.2", "5", "6"]
-    assert rows[3]["error_type"] == "invalid_input"
-    assert_stayed_home(page, live.url)
-
-
 def test_the_key_is_asked_for_and_kept_only_in_the_tab(page):
     app = RecordingApp(bundled_app(require_api_key=True, api_keys=["right-key"]))
     with LiveServer(app) as live:
@@ -262,11 +311,6 @@ def test_the_page_works_at_mobile_width(page, server, screenshots):
     assert_stayed_home(page, live.url)
 
 
-CONTRAST = (HERE / "contrast.js").read_text()
-
-UNLABELLED = (HERE / "unlabelled.js").read_text()
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_controls_are_labelled_and_text_has_contrast(page, server, scheme, screenshots):
     live, _ = server
@@ -284,24 +328,3 @@ def test_controls_are_labelled_and_text_has_contrast(page, server, scheme, scree
     assert page.execute_script(CONTRAST) == []
     if scheme == "dark":
         screenshot(page, screenshots / "page-dark.png", until="#saturation-panel")
-
-
-FORMATS = (HERE / "parse_inputs.js").read_text()
-
-
-def test_the_page_reads_files_as_the_cli_does(page, server):
-    """The browser's parser (formats.js) gives the CLI's rows (clients/io.py) for the same files."""
-    live, _ = server
-    open_page(page, live.url)
-    tsv = "Chrom\tPos\tRef\tAlt\nchr17\t43119628\tT\tG\n\nchr17\t0\tT\tG\n17\t43119632\t.\tG\nshort\n"
-    variants = "# a comment\nchr17:43119628:T:G\n\n17:43119628 T>A\textra\n"
-    named = "variant\tnote\nchr17:43119628:T:G\tx\n\tnothing\n"
-    inputs = [[VCF, "x.vcf"], [tsv, "x.tsv"], [variants, ""], [named, "x.tsv"], [VCF, "pasted"]]
-    parsed = page.execute_async_script(FORMATS, inputs)
-    for (text, _), got in zip(inputs, parsed, strict=True):
-        lines = text.splitlines()
-        want = read_vcf(lines) if got["format"] == "vcf" else read_tsv(lines)
-        assert [(r["key"], r["text"], r["payload"], r["error"] is not None) for r in got["rows"]] == [
-            (r.key, r.text, r.payload, r.error is not None) for r in want
-        ]
-    assert [p["format"] for p in parsed] == ["vcf", "tsv", "tsv", "tsv", "vcf"]

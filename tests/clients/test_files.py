@@ -5,18 +5,20 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from clients.files import (
     COLUMNS,
+    INFO_FIELDS,
     InputFile,
     ResultWriter,
     RunInfo,
@@ -25,6 +27,7 @@ from clients.files import (
     read_variants,
     scored_record,
 )
+from service.api.schemas import LabelName
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = RunInfo(model="kmer-8", revision="r1", genome="hg38", window=8192, version="0.1.0")
@@ -165,6 +168,16 @@ def write_all(path: Path, source: InputFile, order: list[int] | None = None) -> 
     finally:
         writer.close()
     return done
+
+
+def test_the_label_field_names_the_labels_the_service_gives() -> None:
+    """EVO2_LABEL's description in the VCF header names the service's labels and what '.' means; no
+    label value the service does not give (outside its calibration a label is null, with a reason)."""
+    description = next(field[3] for field in INFO_FIELDS if field[0] == "EVO2_LABEL")
+    assert set(re.findall(r"\b[a-z]+_[a-z_]+\b|uncalibrated", description)) == set(get_args(LabelName)) | {
+        "label_reason"
+    }
+    assert ". where it gives none" in description
 
 
 def test_rows_are_written_in_input_order_whatever_order_they_finish(tmp_path: Path) -> None:

@@ -230,6 +230,19 @@ async def test_invalid_requests_draw_from_the_rate_limit_too(make_app: Any) -> N
     assert health.status_code == 200  # liveness is never limited
 
 
+async def test_the_web_pages_own_files_do_not_draw_from_the_rate_limit(make_app: Any) -> None:
+    """Showing the page at / takes 14 requests (HTML, CSS, JavaScript modules, the icon) before its
+    first API call: files from the package, not work. Were they counted, a bucket sized for API calls
+    would answer the page's modules 429 and leave a person a page that does nothing."""
+    async with client_for(make_app(rate_limit_per_minute=1, rate_limit_burst=1)) as client:
+        paths = ("/", "/static/js/main.js", "/static/page.css", "/static/favicon.svg", "/docs", "/redoc")
+        files = [await client.get(path) for path in paths]
+        info = await client.get("/info")
+        again = await client.get("/info")
+    assert [f.status_code for f in files] == [200] * len(paths)
+    assert (info.status_code, again.status_code) == (200, 429)  # API calls still are counted
+
+
 # --- case 4: the price of a request in model tokens --------------------------------------------------
 
 

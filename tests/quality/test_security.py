@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from service.api.app import create_app
 from service.api.logs import JsonFormatter
 from service.api.ratelimit import TokenBuckets
+from service.errors import RateLimited
 from service.genome.bundled import BundledGenome
 from service.genome.layered import LayeredGenome
 from service.settings import Settings
@@ -242,6 +243,20 @@ def test_a_bucket_refills_at_the_rate_and_says_how_long_to_wait() -> None:
     assert buckets.acquire("k") == 0.0
     now[0] += 3600  # idle for an hour: full again, but never more than the burst
     assert [buckets.acquire("k") for _ in range(4)][-1] > 0
+
+
+@pytest.mark.parametrize(
+    ("per_minute", "said"),
+    [(30, "30 requests"), (0.5, "0.5 requests"), (100_000_000, "100,000,000 model tokens")],
+)
+def test_the_refusal_says_the_rate_in_plain_digits(per_minute: float, said: str) -> None:
+    """People read the message (the web page shows it): 1e+08 is not a rate they were told of."""
+    unit = "model tokens" if per_minute > 1000 else "requests"
+    buckets = TokenBuckets(per_minute, 1, unit=unit, clock=lambda: 0.0)
+    buckets.check("k")
+    with pytest.raises(RateLimited) as refused:
+        buckets.check("k")
+    assert refused.value.message.startswith(f"rate limit of {said} per minute (bursts of 1) exceeded")
 
 
 def test_bucket_memory_is_bounded_and_idle_buckets_are_evicted() -> None:

@@ -1,10 +1,12 @@
-// Batch scoring from the browser: the readable rows go to /variant-delta in requests of at most
-// /info's max_variants, one request at a time; a busy server (429, 503 with Retry-After) is waited for.
+// Batch scoring from the browser, as the CLI scores a file (clients/batch.py score_rows): readable
+// rows go to /variant-delta in requests that fit the server's limits, one request at a time, grouped by
+// the rows' own genome column; unreadable rows are answered here without being sent; a busy server
+// (429 or 503, with Retry-After) is waited for. One record per row (files/rows.js), in input order.
 
 import { ApiError, call } from "./api.js";
-import { resultRecord } from "./formats.js";
+import { errorRecord, readErrorRecord, scoredRecord } from "./files/rows.js";
 
-const RETRIES = 5;
+const ATTEMPTS = 8;
 const sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
@@ -20,38 +22,84 @@ async function send(body, { signal, onWait }) {
       return await call("variant-delta", body, { signal });
     } catch (error) {
       const busy = error instanceof ApiError && (error.status === 429 || error.status === 503);
-      if (!busy || attempt >= RETRIES) throw error;
-      const seconds = error.retryAfter || 2 ** attempt;
+      if (!busy || attempt >= ATTEMPTS) throw error;
+      const seconds = error.retryAfter || Math.min(60, 2 ** attempt);
       onWait?.(seconds, error);
       await sleep(seconds * 1000, signal);
     }
   }
 }
 
+/** Variants per request: /info's max_variants, and no more than the model-token price one request may
+ * have (2 windows a variant × window length × strands). */
+export function batchSize(info, options) {
+  const limits = info?.limits || {};
+  const window = options.window || info?.defaults?.window || 8192;
+  const perVariant = 2 * window * (options.reverse_complement ? 2 : 1);
+  const byTokens = limits.max_request_tokens ? Math.floor(limits.max_request_tokens / perVariant) : Infinity;
+  return Math.max(1, Math.min(limits.max_variants || 100, byTokens));
+}
+
+/** The records of `rows` (all readable, one request's worth): one request per genome column value. */
+async function scoreChunk(rows, options, how) {
+  const records = new Map();
+  const groups = new Map();
+  for (const row of rows) {
+    if (!groups.has(row.genome)) groups.set(row.genome, []);
+    groups.get(row.genome).push(row);
+  }
+  for (const [genome, group] of groups) {
+    const asked = genome === null ? options : { ...options, genome };
+    let answer;
+    try {
+      answer = await send({ ...asked, variants: group.map((r) => r.payload) }, how);
+    } catch (error) {
+      const unknown = error instanceof ApiError && error.type === "unknown_genome";
+      if (genome === null || !unknown) throw error;
+      for (const r of group) records.set(r.index, errorRecord(r, genome, error.type, error.message));
+      continue;
+    }
+    answer.results.forEach((outcome, i) => {
+      const r = group[i];
+      const record = outcome.error
+        ? errorRecord(r, answer.genome, outcome.error.type, outcome.error.message)
+        : scoredRecord(r, outcome);
+      records.set(r.index, record);
+    });
+  }
+  return records;
+}
+
 /**
- * Score `rows` (from formats.parseInput) with `options` (genome, window, delta_method,
- * reverse_complement). Calls `onProgress(records, done, total)` after each request; returns the
- * records in input order. A request-level error stops the run: it is thrown with `.records` (the
- * records finished so far) attached.
+ * Score `rows` (files/read.js) with `options` (genome, window, delta_method, reverse_complement), at
+ * most `batchSize` variants a request. Calls `onProgress(done, total)` (rows answered) after each
+ * request and `onWait(seconds, error)` before waiting for a busy server. Returns one record per row,
+ * in input order. A request-level error stops the run: it is thrown with `.records` attached (the
+ * records of the rows before the first one not answered, as the CLI's output holds after a stop).
  */
 export async function scoreRows(rows, options, { batchSize, signal, onProgress, onWait }) {
-  const records = [];
-  const readable = rows.filter((r) => !r.error);
-  let done = 0;
-  const byKey = new Map();
-  for (const r of rows) if (r.error) byKey.set(r.key, resultRecord(r, null));
+  const records = new Map();
+  for (const row of rows) if (row.payload === null) records.set(row.index, readErrorRecord(row, options.genome));
+  const readable = rows.filter((r) => r.payload !== null);
+  // The records of the rows up to the first one not answered yet (the CLI's output after a stop).
+  const answered = () => {
+    const done = [];
+    for (const r of rows) {
+      if (!records.has(r.index)) break;
+      done.push(records.get(r.index));
+    }
+    return done;
+  };
+  onProgress?.(records.size, rows.length);
   for (let start = 0; start < readable.length; start += batchSize) {
-    const chunk = readable.slice(start, start + batchSize);
     try {
-      const answer = await send({ ...options, variants: chunk.map((r) => r.payload) }, { signal, onWait });
-      answer.results.forEach((outcome, i) => byKey.set(chunk[i].key, resultRecord(chunk[i], outcome)));
+      const chunk = await scoreChunk(readable.slice(start, start + batchSize), options, { signal, onWait });
+      for (const [index, record] of chunk) records.set(index, record);
     } catch (error) {
-      error.records = rows.filter((r) => byKey.has(r.key)).map((r) => byKey.get(r.key));
+      error.records = answered();
       throw error;
     }
-    done += chunk.length;
-    onProgress?.(done, readable.length);
+    onProgress?.(records.size, rows.length);
   }
-  for (const r of rows) records.push(byKey.get(r.key));
-  return records;
+  return answered();
 }

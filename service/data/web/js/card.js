@@ -1,5 +1,5 @@
 // The result card of one variant, in words a person without a bioinformatics background can read.
-// Everything it says comes from the /variant-delta result and /info's model and calibration.
+// Everything it says comes from the /variant-delta answer and /info's model and calibration.
 
 import { el, fixed2, grouped, signed } from "./dom.js";
 
@@ -10,10 +10,41 @@ const KINDS = {
   insertion: "an insertion",
   deletion: "a deletion",
 };
+const KIND_PLURALS = {
+  snv: "single-base changes (SNVs)",
+  mnv: "changes of several adjacent bases (MNVs)",
+  insertion: "insertions",
+  deletion: "deletions",
+};
 const LABELS = { likely_pathogenic: "Likely pathogenic", likely_benign: "Likely benign" };
+// A few words for each label_reason, where a table has no room for the card's sentences.
+const SHORT_REASONS = {
+  no_calibration: "no calibration",
+  model_not_validated: "model not validated on BRCA1",
+  non_finite_delta: "no finite delta",
+  options_outside_calibration: "other options than calibrated",
+  calibration_scope_unknown: "calibration scope unknown",
+  kind_outside_calibration: "kind not calibrated",
+  window_length_outside_calibration: "window cut short",
+  window_has_n: "unknown bases (N) in the window",
+};
+
+/** The label in words, or "none" and why in a few words (a results table's cell). */
+export function labelWords(label, reason) {
+  if (label) return LABELS[label] || label;
+  return `none: ${SHORT_REASONS[reason] || reason || "no reason given"}`;
+}
 
 function strands(both) {
   return both ? "both strands averaged" : "one strand";
+}
+
+function percent(fraction) {
+  return `${(100 * fraction).toFixed(1)}%`;
+}
+
+function list(words) {
+  return words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}` : words[0] || "";
 }
 
 /** What the sign of the delta means, in one or two sentences. */
@@ -52,39 +83,94 @@ export function aurocSentence(calibration) {
   return "No BRCA1 measurement for this model.";
 }
 
-/** Why a result has no label: the calibration is missing, too weak, or for other options. */
-export function whyUncalibrated(result, calibration, window = result.window_length) {
-  const model = result.model;
-  if (!calibration || typeof calibration.threshold !== "number") {
-    return `There is no calibration for ${model}.`;
-  }
-  if (!calibration.usable) {
-    const measured = calibration.auroc?.overall?.value;
-    const min = fixed2(calibration.min_auroc ?? 0.6);
-    if (typeof measured === "number") {
-      return (
-        `${model}'s measured BRCA1 AUROC is ${fixed2(measured)}, and the service gives labels ` +
-        `only for a model that reaches ${min} (with a 95% interval above 0.5). A model that cannot tell ` +
-        "BRCA1's damaging changes from harmless ones should not label yours."
-      );
-    }
-    return `${model} has no BRCA1 measurement of at least ${min}.`;
-  }
-  const options = calibration.options || {};
+/** The options the calibration was fitted with that this result differs in, as words. */
+function otherOptions(result, calibration, window) {
+  const options = calibration?.options || {};
   const wanted = [];
-  if (calibration.window && calibration.window !== window) {
-    wanted.push(`a ${grouped(calibration.window)}-bp window`);
-  }
-  if (options.delta_method && options.delta_method !== result.delta_method) {
-    wanted.push(`the “${options.delta_method}” delta`);
-  }
+  if (calibration?.window && calibration.window !== window) wanted.push(`${grouped(calibration.window)}-bp windows`);
+  if (options.delta_method && options.delta_method !== result.delta_method) wanted.push(`the “${options.delta_method}” delta`);
   if (typeof options.reverse_complement === "boolean" && options.reverse_complement !== result.reverse_complement) {
     wanted.push(strands(options.reverse_complement));
   }
-  if (wanted.length) {
-    return `The calibration was fitted with ${wanted.join(", ")}; set the options back to get a label.`;
+  return wanted;
+}
+
+function notValidated(model, calibration) {
+  const measured = calibration?.auroc?.overall?.value;
+  const min = fixed2(calibration?.min_auroc ?? 0.6);
+  if (typeof measured === "number") {
+    return (
+      `${model}'s measured BRCA1 AUROC is ${fixed2(measured)}, and the service gives labels only for a ` +
+      `model that reaches ${min} (with a 95% interval above 0.5). A model that cannot tell BRCA1's ` +
+      "damaging changes from harmless ones should not label yours."
+    );
   }
-  return "The calibration gives no label for this delta.";
+  return `${model} has no BRCA1 measurement of at least ${min}, so the service gives it no labels.`;
+}
+
+function unknownBases(result) {
+  const ref = result.non_acgt_ref || 0;
+  const alt = result.non_acgt_alt || 0;
+  const counts = ref === alt ? `${grouped(ref)} bases` : `${grouped(ref)} bases (reference) and ${grouped(alt)} (alternate)`;
+  return `The window holds ${counts} that are not A, C, G or T (N marks unknown sequence)`;
+}
+
+/** Why a result has no label (its `label_reason`), in plain language; `window` is the requested one. */
+export function whyNoLabel(result, calibration, window = result.window_length) {
+  const kinds = calibration?.variant_kinds || ["snv"];
+  const lengths = (calibration?.window_lengths || []).map((w) => `${grouped(w)}-bp`);
+  const wanted = otherOptions(result, calibration, window);
+  const reasons = {
+    no_calibration: () => `There is no BRCA1 calibration for ${result.model}, so the service gives no label.`,
+    model_not_validated: () => notValidated(result.model, calibration),
+    non_finite_delta: () => "The delta is not a finite number, so there is nothing to label.",
+    options_outside_calibration: () =>
+      `The calibration was fitted with ${list(wanted) || "other options"}; deltas with other options are on another scale. ` +
+      "Set the options back to get a label.",
+    calibration_scope_unknown: () =>
+      "The calibration file does not say which kinds of variants and window lengths it was fitted on, so it labels nothing.",
+    kind_outside_calibration: () =>
+      `The BRCA1 calibration was fitted on ${list(kinds.map((k) => KIND_PLURALS[k] || k))} only; ` +
+      `${KINDS[result.kind] || result.kind} is outside what it has seen, so there is no label.`,
+    window_length_outside_calibration: () =>
+      `The window is ${grouped(result.window_length)} bp (shortened at a chromosome end); ` +
+      `the calibration was fitted on ${list(lengths) || "other"} windows only, so there is no label.`,
+    window_has_n: () => "A window with unknown bases gets no label: the calibration was fitted on windows without any.",
+  };
+  const code = result.label_reason;
+  if (reasons[code]) return reasons[code]();
+  return calibration?.label_reasons?.[code] || `No label (${code || "no reason given"}).`;
+}
+
+/** Where the delta falls among the BRCA1 benchmark's deltas, or why that cannot be said. */
+export function contextSentences(result, calibration, window = result.window_length) {
+  const c = result.context;
+  if (c) {
+    const n = (c.n_lof || 0) + (c.n_func || 0);
+    return [
+      `${c.percentile.toFixed(1)}% of the ${grouped(n)} BRCA1 variants of the benchmark scored at or below this ` +
+        `delta: ${percent(c.lof_fraction)} of the ${grouped(c.n_lof)} that broke BRCA1 in the experiment, ` +
+        `${percent(c.func_fraction)} of the ${grouped(c.n_func)} that did not.`,
+      "Relative to BRCA1 SGE variants under this model (Findlay et al. 2018), not a clinical probability.",
+    ];
+  }
+  const wanted = otherOptions(result, calibration, window);
+  const reasons = {
+    no_distribution: "The calibration keeps no BRCA1 benchmark deltas for this model to compare with.",
+    non_finite_delta: "The delta is not a finite number, so it cannot be compared.",
+    options_outside_calibration: `The benchmark's deltas were computed with ${list(wanted) || "other options"}; this delta is on another scale.`,
+    window_length_outside_calibration: `The benchmark's deltas were computed on windows of another length than this ${grouped(result.window_length)}-bp one.`,
+  };
+  const code = result.context_reason;
+  return [reasons[code] || calibration?.context_reasons?.[code] || "No comparison with the BRCA1 benchmark."];
+}
+
+/** The sequence the windows were read from, in words. */
+export function sourceSentence(source) {
+  if (!source) return "";
+  if (source.name === "ucsc") return `UCSC’s ${source.assembly} assembly: ${source.version}.`;
+  if (source.name === "fasta") return `A local FASTA of ${source.assembly} (${source.version}).`;
+  return `${source.name}, ${source.assembly} (${source.version}).`;
 }
 
 function sequenceLine(name, before, allele, after, cls) {
@@ -112,8 +198,8 @@ function sequences(result) {
 }
 
 function labelPart(result, calibration, window) {
-  if (result.label === "uncalibrated") {
-    return [el("strong", {}, "No label"), el("p", { class: "why" }, whyUncalibrated(result, calibration, window))];
+  if (!result.label) {
+    return [el("strong", {}, "No label"), el("p", { class: "why" }, whyNoLabel(result, calibration, window))];
   }
   const extra = [];
   if (typeof result.probability_lof === "number") {
@@ -132,6 +218,16 @@ function labelPart(result, calibration, window) {
   ];
 }
 
+/** Things to know before reading the card: unknown bases in the windows, the server's warnings. */
+function notices(result) {
+  const said = (result.warnings || []).map((w) => w.message || String(w));
+  if (result.non_acgt_ref || result.non_acgt_alt) {
+    said.unshift(`${unknownBases(result)}: the delta says less than it would over known DNA.`);
+  }
+  if (!said.length) return null;
+  return el("ul", { class: "notices", "aria-label": "Warnings" }, said.map((text) => el("li", {}, text)));
+}
+
 function row(term, ...details) {
   return [el("dt", {}, term), el("dd", {}, ...details)];
 }
@@ -142,6 +238,7 @@ export function resultCard(result, info, window) {
   const model = info?.model || {};
   const deltaClass = result.delta_score < 0 ? "neg" : result.delta_score > 0 ? "pos" : "zero";
   const modelWords = [model.kind, model.note].filter(Boolean).join("; ");
+  const context = contextSentences(result, calibration, window);
   return el(
     "article",
     { class: "card", "aria-labelledby": "result-title" },
@@ -151,6 +248,7 @@ export function resultCard(result, info, window) {
       { class: "sub" },
       `${result.variant} is ${KINDS[result.kind] || result.kind} on ${BUILDS[result.genome] || result.genome}.`,
     ),
+    notices(result),
     el(
       "dl",
       {},
@@ -160,12 +258,18 @@ export function resultCard(result, info, window) {
         el("code", {}, result.region),
         ` (1-based, both ends included): ${grouped(result.window_length)} bp, the variant at base `,
         `${grouped(result.variant_index + 1)}; ${strands(result.reverse_complement)}, “${result.delta_method}” delta.`,
+        el("p", { class: "why source" }, `Bases from ${sourceSentence(result.source)}`),
       ),
       row(
         "Delta score",
         el("strong", { class: `delta ${deltaClass}`, "data-value": result.delta_score }, signed(result.delta_score)),
         " change in log-likelihood per base (alternate − reference)",
         el("p", { class: "why" }, deltaSentence(result.delta_score)),
+      ),
+      row(
+        "Compared with BRCA1",
+        el("p", { class: "context" }, context[0]),
+        context[1] ? el("p", { class: "why" }, context[1]) : null,
       ),
       row("Label", ...labelPart(result, calibration, window)),
       row(

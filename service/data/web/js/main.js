@@ -1,10 +1,12 @@
 // The page: one variant's check and card, its saturation heatmap, batch scoring, the API key.
 
 import { ApiError, apiKey, call, setApiKey } from "./api.js";
-import { scoreRows } from "./batch.js";
-import { resultCard } from "./card.js";
+import { batchSize, scoreRows } from "./batch.js";
+import { labelWords, resultCard } from "./card.js";
 import { download, el, grouped, signed } from "./dom.js";
-import { parseInput, writeTsv, writeVcf } from "./formats.js";
+import { fileText, readVariants } from "./files/read.js";
+import { writeTsv } from "./files/rows.js";
+import { runInfo, writeVcf } from "./files/vcf.js";
 import { heatmap } from "./heatmap.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +23,8 @@ const ERROR_TITLES = {
   rate_limited: "Too many requests",
   overloaded: "The model is busy",
   network_error: "The server could not be reached",
+  no_variants: "Nothing to score",
+  unreadable_input: "The file could not be read",
 };
 
 function showError(box, error) {
@@ -30,9 +34,11 @@ function showError(box, error) {
     return;
   }
   const type = error.type || "error";
+  const wait = error.retryAfter ? `Try again in ${grouped(error.retryAfter)} s.` : null;
   box.append(
     el("strong", {}, ERROR_TITLES[type] || "The server refused this request"),
     el("p", {}, error.message),
+    wait && el("p", {}, wait),
     el("p", { class: "error-type" }, `${type}${error.status ? ` · HTTP ${error.status}` : ""}`),
   );
   box.hidden = false;
@@ -205,29 +211,31 @@ $("saturation-button").addEventListener("click", () => saturation());
 
 // --- batch --------------------------------------------------------------------------------------------
 
-async function readFile(file) {
-  if (!file.name.toLowerCase().endsWith(".gz")) return file.text();
-  const stream = file.stream().pipeThrough(new DecompressionStream("gzip"));
-  return new Response(stream).text();
+function stem(name) {
+  return (name || "variants").replace(/\.(gz|bgz)$/i, "").replace(/\.(vcf|tsv|txt)$/i, "");
 }
 
-function stem(name) {
-  return (name || "variants").replace(/\.gz$/i, "").replace(/\.(vcf|tsv|txt)$/i, "");
+/** What the preview says of a record's label: the label, or why there is none (the code on hover). */
+function labelCell(record) {
+  if (record.status !== "ok") return el("td", {});
+  const code = record.label || record.label_reason;
+  return el("td", { title: code }, labelWords(record.label, record.label_reason));
 }
 
 function previewTable(records) {
   const shown = records.slice(0, 100);
-  const rows = shown.map((r) =>
-    el(
+  const rows = shown.map((r) => {
+    const ok = r.status === "ok";
+    return el(
       "tr",
-      { class: r.error ? "failed" : null },
+      { class: ok ? null : "failed" },
       el("td", {}, r.row),
       el("td", {}, el("code", {}, r.variant || r.input)),
-      el("td", { class: "num" }, r.error ? "" : signed(r.delta_score)),
-      el("td", {}, r.error ? "" : r.label),
-      el("td", {}, r.error ? `${r.error.type}: ${r.error.message}` : ""),
-    ),
-  );
+      el("td", { class: "num" }, ok ? signed(r.delta_score) : ""),
+      labelCell(r),
+      el("td", {}, ok ? r.warnings.join("; ") : `${r.error_type}: ${r.error_message}`),
+    );
+  });
   const caption = records.length > shown.length
     ? `The first ${shown.length} of ${grouped(records.length)} rows; the download has them all.`
     : `${grouped(records.length)} rows.`;
@@ -238,59 +246,69 @@ function previewTable(records) {
       "table",
       { class: "results" },
       el("caption", {}, caption),
-      el("thead", {}, el("tr", {}, ...["row", "variant", "delta", "label", "error"].map((h) => el("th", { scope: "col" }, h)))),
+      el("thead", {}, el("tr", {}, ...["row", "variant", "delta", "label", "note or error"].map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows),
     ),
   );
 }
 
-function finishBatch(records, parsed, name) {
-  state.batch = { records, parsed, name };
-  const failed = records.filter((r) => r.error).length;
+function finishBatch(records, parsed, name, asked) {
+  state.batch = { records, parsed, name, run: runInfo(state.info || {}, asked) };
+  const failed = records.filter((r) => r.status !== "ok").length;
   $("batch-status").textContent = `Done: ${grouped(records.length)} rows, ${grouped(failed)} with an error.`;
   $("batch-downloads").hidden = false;
-  $("download-vcf").hidden = parsed.format !== "vcf";
+  $("download-vcf").hidden = parsed.vcf === null;
   $("batch-table").replaceChildren(previewTable(records));
 }
 
-async function batch() {
+/** The rows of the chosen file, else of the text box; an error (shown) when it cannot be read. */
+async function readInput() {
   const file = $("batch-file").files[0];
-  const text = file ? await readFile(file) : $("batch-text").value;
-  const parsed = parseInput(text, file ? file.name : "");
+  try {
+    const parsed = readVariants(file ? await fileText(file) : $("batch-text").value, file ? file.name : "");
+    if (parsed.rows.length) return { parsed, name: file?.name };
+    showError($("batch-error"), { type: "no_variants", message: "no variants found: paste one per line or choose a file" });
+  } catch (error) {
+    showError($("batch-error"), { type: "unreadable_input", message: `${file ? file.name : "the text"}: ${error.message}` });
+  }
+  return null;
+}
+
+async function batch() {
   $("batch-downloads").hidden = true;
   $("batch-table").replaceChildren();
-  if (!parsed.rows.length) {
-    showError($("batch-error"), { type: "invalid_request", message: "no variants found: paste one per line or choose a file" });
-    return;
-  }
+  showError($("batch-error"), null);
+  const input = await readInput();
+  if (!input) return;
+  const { parsed, name } = input;
+  const asked = options();
   const controller = new AbortController();
   const progress = $("batch-progress");
-  const readable = parsed.rows.filter((r) => !r.error).length;
-  progress.max = Math.max(1, readable);
+  progress.max = Math.max(1, parsed.rows.length);
   progress.value = 0;
   $("batch-progress-box").hidden = false;
   $("batch-stop").hidden = false;
   $("batch-stop").onclick = () => controller.abort();
-  busy($("batch-button"), $("batch-status"), `Scoring ${grouped(readable)} variants…`);
+  busy($("batch-button"), $("batch-status"), `Scoring ${grouped(parsed.rows.length)} rows…`);
   const run = () =>
-    scoreRows(parsed.rows, options(), {
-      batchSize: state.info?.limits.max_variants || 100,
+    scoreRows(parsed.rows, asked, {
+      batchSize: batchSize(state.info, asked),
       signal: controller.signal,
       onProgress: (done, total) => {
         progress.value = done;
-        $("batch-status").textContent = `Scored ${grouped(done)} of ${grouped(total)} variants…`;
+        $("batch-status").textContent = `Scored ${grouped(done)} of ${grouped(total)} rows…`;
       },
       onWait: (seconds, error) => {
         $("batch-status").textContent = `${error.message} — waiting ${seconds} s before trying again…`;
       },
     });
   try {
-    finishBatch(await withKey(run, $("batch-error"), batch), parsed, file?.name);
+    finishBatch(await withKey(run, $("batch-error"), batch), parsed, name, asked);
   } catch (error) {
     const records = error.records || [];
     $("batch-status").textContent = error.name === "AbortError" ? "Stopped." : "";
-    if (records.length) finishBatch(records, parsed, file?.name);
-    if (records.length) $("batch-status").textContent += ` Stopped after ${grouped(records.length)} rows.`;
+    if (records.length) finishBatch(records, parsed, name, asked);
+    if (records.length) $("batch-status").textContent = `Stopped after ${grouped(records.length)} of ${grouped(parsed.rows.length)} rows.`;
   } finally {
     idle($("batch-button"), $("batch-status"));
     $("batch-stop").hidden = true;
@@ -333,8 +351,8 @@ $("download-tsv").addEventListener("click", () => {
   download(`${stem(name)}.evo2.tsv`, writeTsv(records), "text/tab-separated-values");
 });
 $("download-vcf").addEventListener("click", () => {
-  const { records, parsed, name } = state.batch;
-  download(`${stem(name)}.evo2.vcf`, writeVcf(parsed.lines, records), "text/plain");
+  const { records, parsed, name, run } = state.batch;
+  download(`${stem(name)}.evo2.vcf`, writeVcf(parsed.vcf, records, run), "text/plain");
 });
 
 loadInfo().catch(() => {});
