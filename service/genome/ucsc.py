@@ -316,9 +316,7 @@ class UcscGenome:
                 detail={"endpoint": CHROMOSOMES, "genome": genome, "upstream_message": message[:300]},
             )
 
-        sizes = await self.http.call(
-            CHROMOSOMES, {"genome": genome}, parse, refused, counters=self._counters
-        )
+        sizes = await self.http.call(CHROMOSOMES, {"genome": genome}, parse, refused, counters=self._counters)
         self._sizes[genome] = sizes
         return sizes
 
@@ -327,7 +325,6 @@ class UcscGenome:
             del self._sizes_inflight[genome]
         if not task.cancelled():
             task.exception()  # mark retrieved; waiters receive it through shield
-
 
 
 def _parse_sequence(body: dict[str, Any], genome: str, region: Interval) -> str:
@@ -375,5 +372,3 @@ def _sequence_refusal(message: str, genome: str, region: Interval) -> ServiceErr
         f"UCSC {SEQUENCE} refused the request for {region.region()} (HTTP 400)",
         detail={"endpoint": SEQUENCE, **detail},
     )
-
-

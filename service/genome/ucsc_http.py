@@ -326,7 +326,6 @@ class UcscHttp:
         return self._client
 
 
-
 # -- answers ----------------------------------------------------------------------------------------
 
 
@@ -367,7 +366,6 @@ def _judge(
     if message is not None:
         detail["upstream_message"] = message[:300]
     raise UpstreamError(f"UCSC {endpoint} answered HTTP {status}", detail=detail)
-
 
 
 def _error_message(response: httpx.Response) -> str | None:
