@@ -34,7 +34,7 @@ ACCEPTED_FORMS: dict[str, str] = {
     "dbSNP rsID": "rs80357906",
     "transcript HGVS c.": "NM_007294.4:c.181T>G",
     "intronic offset": "NM_007294.4:c.4186-2A>G",
-    "5' UTR / 3' UTR": "NM_007294.4:c.-20G>A / NM_007294.4:c.*15T>C",
+    "5' UTR / 3' UTR": "NM_007294.4:c.-20G>A / NM_007294.4:c.*15A>G",
     "del / dup / ins / delins": "NM_007294.4:c.68_69del / c.5266dupC / c.5266_5267insC / c.181delinsGA",
     "non-coding transcript n.": "NR_027676.2:n.100A>G",
     "gene symbol (MANE Select)": "BRCA1:c.181T>G",
@@ -201,6 +201,8 @@ def _transcript_variant(raw: str, match: re.Match[str], *, accession: str | None
     start = _position(raw, match.group("start"), kind)
     end = _position(raw, match.group("end"), kind) if match.group("end") else start
     edit, ref, alt, count = _edit(raw, match.group("edit"))
+    if edit == "sub" and ref == alt:
+        raise _invalid(f"{ref}>{alt} changes nothing: not a variant", raw)
     if edit == "sub" and start != end:
         raise _invalid("a substitution (A>G) is one position; use delins for several", raw)
     if edit == "ins" and start == end:

@@ -68,7 +68,9 @@ def _tags(row: Mapping[str, str], select_file: bool) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def read_genepred(path: str | Path, *, genome: str | None = None) -> list[tuple[str, Transcript]]:
+def read_genepred(
+    path: str | Path, *, genome: str | None = None, label: str = "file"
+) -> list[tuple[str, Transcript]]:
     """``(genome, transcript)`` of every row; a row's ``assembly`` column, else ``genome``, names its
     build. ``ValueError`` naming the line for a row that is not a valid transcript."""
     path = Path(path)
@@ -95,14 +97,14 @@ def read_genepred(path: str | Path, *, genome: str | None = None) -> list[tuple[
         if build is None:
             raise ValueError(f"{path}: rows name no assembly; say which build the file is (hg38 or hg19)")
         try:
-            transcript = from_genepred(row, source=f"file:{path.name}", tags=_tags(row, select_file))
+            transcript = from_genepred(row, source=f"{label}:{path.name}", tags=_tags(row, select_file))
         except GeneModelError as exc:
             raise ValueError(f"{path}:{number}: {exc}") from None
         out.append((build, transcript))
     return out
 
 
-def read_rsid_vcf(path: str | Path, *, genome: str) -> list[tuple[str, SnpRecord]]:
+def read_rsid_vcf(path: str | Path, *, genome: str, label: str = "file") -> list[tuple[str, SnpRecord]]:
     """``(genome, record)`` of every VCF line with an rsID (ID column or INFO ``RS=``)."""
     path = Path(path)
     build = check_genome(genome)
@@ -122,7 +124,7 @@ def read_rsid_vcf(path: str | Path, *, genome: str) -> list[tuple[str, SnpRecord
         alleles = tuple(a.upper() for a in alts.split(",") if a not in (".", "*"))
         for rsid in dict.fromkeys(r.lower() for r in rsids):
             record = SnpRecord(
-                rsid, chrom, start, start + len(ref), ref.upper(), alleles, f"file:{path.name}"
+                rsid, chrom, start, start + len(ref), ref.upper(), alleles, f"{label}:{path.name}"
             )
             out.append((build, record))
     return out
@@ -165,8 +167,10 @@ class LocalAnnotations:
     @classmethod
     def bundled(cls) -> LocalAnnotations:
         """The BRCA1 records shipped with the package (``service/data/annotation/``)."""
-        rsids = [pair for g in ("hg38", "hg19") for pair in read_rsid_vcf(_bundled_vcf(g), genome=g)]
-        return cls("bundled", read_genepred(BUNDLED_GENEPRED), rsids, [BUNDLED_GENEPRED.name])
+        vcfs = {g: _bundled_vcf(g) for g in ("hg38", "hg19")}
+        rsids = [pair for g, p in vcfs.items() for pair in read_rsid_vcf(p, genome=g, label="bundled")]
+        files = [BUNDLED_GENEPRED.name, *(p.name for p in vcfs.values())]
+        return cls("bundled", read_genepred(BUNDLED_GENEPRED, label="bundled"), rsids, files)
 
     def counts(self) -> dict[str, int]:
         return {"transcripts": len(self._transcripts), "rsids": len(self._snps)}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from service.coords import MAX_ALLELE_LENGTH, REFSEQ_ACCESSIONS, Interval, Variant, unknown_chromosome
-from service.errors import InvalidVariant, RefMismatch, UnknownRsid, UnknownTranscript
+from service.errors import InvalidVariant, RefMismatch, ServiceError, UnknownRsid, UnknownTranscript
 from service.genome.base import GenomeSource
 from service.genome.transcripts import MANE_SELECT, AnnotationSource, SnpRecord, Transcript
 from service.notation import Notation, RsId, TranscriptVariant, TxPos
@@ -373,3 +373,29 @@ def _hgvs_tx(edit: Edit, bases: Bases, tmap: TranscriptMap, kind: str, name: str
         ref = bases.get(first, first + 1)
         seq = f"{ref if tmap.forward else revcomp(ref)}>{seq}"
     return f"{name}:{kind}.{_write(change, span, seq)}"
+
+
+async def resolve_all(
+    resolver: Resolver,
+    items: Sequence[tuple[str, Notation | ServiceError]],
+    genome: str,
+    *,
+    check_genomic: bool,
+    concurrency: int = 2,
+) -> list[list[Resolution] | ServiceError]:
+    """Each ``(text, parsed)`` item resolved (or its error), in order, ``concurrency`` at a time; a
+    genomic variant needs no look-up and is answered at once unless ``check_genomic``."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(text: str, parsed: Notation | ServiceError) -> list[Resolution] | ServiceError:
+        if isinstance(parsed, ServiceError):
+            return parsed
+        if isinstance(parsed, Variant) and not check_genomic:
+            return [Resolution(text, "genomic", parsed, genome, hgvs_g=_hgvs_g_of(parsed, genome))]
+        try:
+            async with gate:
+                return await resolver.resolve(parsed, text=text, genome=genome, check_genomic=check_genomic)
+        except ServiceError as exc:
+            return exc
+
+    return list(await asyncio.gather(*(one(text, parsed) for text, parsed in items)))
