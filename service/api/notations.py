@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from service.api.deps import ResolverDep, SettingsDep
 from service.api.schemas import (
+    ERROR_RESPONSES,
     Resolution,
     ResolveRequest,
     ResolveResponse,
@@ -93,7 +94,7 @@ def resolution_body(resolved: Resolved) -> Resolution:
     )
 
 
-@router.post("/resolve", response_model=ResolveResponse, tags=["notations"])
+@router.post("/resolve", response_model=ResolveResponse, tags=["notations"], responses=ERROR_RESPONSES)
 async def resolve(body: ResolveRequest, resolver: ResolverDep, settings: SettingsDep) -> ResolveResponse:
     """Notations → genomic variants, without scoring: rsIDs (each alternate allele), HGVS on RefSeq
     transcripts, gene symbols (MANE Select); genomic input has its reference allele checked (or read).

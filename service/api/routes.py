@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -20,9 +20,9 @@ from service.api.deps import (
 from service.api.notations import input_text, inputs_of, resolution_body, resolve_inputs
 from service.api.quota import charge
 from service.api.schemas import (
+    ERROR_RESPONSES,
     AlleleResults,
     DeltaContextBody,
-    ErrorEnvelope,
     HealthResponse,
     InfoResponse,
     Interval,
@@ -55,21 +55,7 @@ from service.genome.base import SourceIdentity
 from service.genome.budget import fetch_budget
 from service.resolve.resolver import Resolution as Resolved
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorEnvelope, "description": description}
-    for status, description in {
-        400: "Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits)",
-        401: "Missing or invalid API key",
-        408: "The request's headers or body did not arrive in time",
-        413: "Request body too large",
-        415: "Unsupported Content-Encoding (send JSON uncompressed)",
-        422: "Request does not match the schema",
-        429: "Rate limited: requests or model tokens (Retry-After)",
-        502: "UCSC answered badly",
-        503: "Overloaded, upstream unavailable or model unavailable (Retry-After)",
-        504: "UCSC timed out",
-    }.items()
-}
+_ERRORS = ERROR_RESPONSES
 
 router = APIRouter()
 public = APIRouter()

@@ -66,6 +66,24 @@ class ErrorEnvelope(_Model):
     error: ErrorBody
 
 
+#: Every route's error answers, declared so they appear in openapi.json.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": description}
+    for status, description in {
+        400: "Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits)",
+        401: "Missing or invalid API key",
+        408: "The request's headers or body did not arrive in time",
+        413: "Request body too large",
+        415: "Unsupported Content-Encoding (send JSON uncompressed)",
+        422: "Request does not match the schema",
+        429: "Rate limited: requests or model tokens (Retry-After)",
+        502: "UCSC answered badly",
+        503: "Overloaded, upstream unavailable or model unavailable (Retry-After)",
+        504: "UCSC timed out",
+    }.items()
+}
+
+
 # --- /score -----------------------------------------------------------------------------------------
 
 
