@@ -73,29 +73,15 @@ def build_scorer(settings: Settings) -> Scorer:
 def build_ucsc(settings: Settings, **seams: object) -> UcscGenome:
     """The UCSC source the settings describe; ``seams`` (client, transport, sleep, breaker) for tests."""
     return UcscGenome(
-        base_url=settings.ucsc_base_url,
         genomes=GENOMES,
-        connect_timeout=settings.ucsc_connect_timeout_s,
-        read_timeout=settings.ucsc_read_timeout_s,
-        max_attempts=settings.ucsc_max_attempts,
-        retry_budget_s=settings.ucsc_retry_budget_s,
-        backoff_base_s=settings.ucsc_backoff_base_s,
-        backoff_max_s=settings.ucsc_backoff_max_s,
         cache_bytes=settings.region_cache_bytes,
-        breaker_failures=settings.ucsc_breaker_failures,
-        breaker_reset_s=settings.ucsc_breaker_reset_s,
         tile_bp=settings.ucsc_tile_bp,
-        max_concurrency=settings.ucsc_max_concurrency,
-        requests_per_second=settings.ucsc_requests_per_second,
-        rate_burst=settings.ucsc_rate_burst,
-        queue_timeout_s=settings.ucsc_queue_timeout_s,
-        **seams,  # type: ignore[arg-type]
+        http=build_ucsc_http(settings, **seams),
     )
 
 
 def build_ucsc_http(settings: Settings, **seams: object) -> UcscHttp:
-    """The HTTP side of UCSC (client, breaker, throttle) for an annotation source without a UCSC
-    sequence source to share it with."""
+    """The HTTP side of UCSC (client, breaker, throttle, retries) the settings describe."""
     return UcscHttp(
         base_url=settings.ucsc_base_url,
         connect_timeout=settings.ucsc_connect_timeout_s,

@@ -30,19 +30,15 @@ import asyncio
 import dataclasses
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
-
-import httpx
 
 from service.coords import CHROM_NAME_RE, Interval, unknown_chromosome
 from service.errors import OutOfBounds, ServiceError, UnknownChromosome, UnknownGenome, UpstreamError
 from service.genome.base import SourceIdentity, SourceStatus, UpstreamStats, ucsc_identity
-from service.genome.breaker import CircuitBreaker
 from service.genome.budget import charge_fetch
 from service.genome.region_cache import RegionCache
-from service.genome.throttle import Throttle
 from service.genome.ucsc_http import Retryable, TileFailed, UcscHttp, new_counters
 
 SEQUENCE = "/getData/sequence"
@@ -64,53 +60,17 @@ class UcscGenome:
     def __init__(
         self,
         *,
-        base_url: str,
         genomes: tuple[str, ...],
-        connect_timeout: float,
-        read_timeout: float,
-        max_attempts: int,
-        retry_budget_s: float,
-        backoff_base_s: float,
-        backoff_max_s: float,
         cache_bytes: int,
-        breaker_failures: int,
-        breaker_reset_s: float,
         tile_bp: int,
-        max_concurrency: int,
-        requests_per_second: float,
-        rate_burst: int,
-        queue_timeout_s: float,
-        client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        breaker: CircuitBreaker | None = None,
-        throttle: Throttle | None = None,
         http: UcscHttp | None = None,
+        **http_options: Any,
     ) -> None:
-        """Options without defaults come from ``Settings`` (``service.compose.build_ucsc``); the
-        others are seams for tests: an HTTP client or transport, the sleep, a breaker, a throttle.
-        ``http``: a ``UcscHttp`` shared with other UCSC sources (its client, breaker and throttle; the
-        connection options here are then its own)."""
-        self.http = http or UcscHttp(
-            base_url=base_url,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_attempts=max_attempts,
-            retry_budget_s=retry_budget_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-            breaker_failures=breaker_failures,
-            breaker_reset_s=breaker_reset_s,
-            max_concurrency=max_concurrency,
-            requests_per_second=requests_per_second,
-            rate_burst=rate_burst,
-            queue_timeout_s=queue_timeout_s,
-            client=client,
-            transport=transport,
-            sleep=sleep,
-            breaker=breaker,
-            throttle=throttle,
-        )
+        """``genomes``, ``cache_bytes`` and ``tile_bp`` come from ``Settings`` (``service.compose.
+        build_ucsc``). ``http``: a ``UcscHttp`` shared with other UCSC sources (its client, breaker
+        and throttle); without one, ``http_options`` are ``UcscHttp`` 's (base URL, timeouts, retries,
+        pace, and the test seams: an HTTP client or transport, the sleep, a breaker, a throttle)."""
+        self.http = http or UcscHttp(**http_options)
         self.http.users += 1
         self.base_url = self.http.base_url
         self.genomes = tuple(genomes)
