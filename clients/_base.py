@@ -30,11 +30,13 @@ from clients.errors import (
     error_class,
 )
 from clients.models import (
+    AlleleResults,
     ErrorBody,
     ErrorEnvelope,
     HealthResponse,
     InfoResponse,
     LegacyAnalysisResponse,
+    ResolveResponse,
     SaturationResponse,
     ScoreResponse,
     VariantDeltaResponse,
@@ -223,6 +225,17 @@ def variant_delta_call(
     return Call("POST", "/variant-delta", VariantDeltaResponse, json={**body, **options})
 
 
+def resolve_call(variants: VariantLike | Iterable[VariantLike], genome: str | None) -> Call[ResolveResponse]:
+    """``POST /resolve``: notations → genomic variants, nothing scored."""
+    if isinstance(variants, str | VariantFields | Mapping):
+        body: dict[str, Any] = {"variant": variant_payload(variants)}
+    else:
+        body = {"variants": [variant_payload(v) for v in variants]}
+    if genome is not None:
+        body["genome"] = genome
+    return Call("POST", "/resolve", ResolveResponse, json=body)
+
+
 def variant_deltas_calls(
     variants: Iterable[VariantLike], options: Mapping[str, Any], max_variants: int
 ) -> list[Call[VariantDeltaResponse]]:
@@ -278,8 +291,9 @@ def merge_delta(responses: Sequence[VariantDeltaResponse]) -> VariantDeltaRespon
     return first.model_copy(update={"results": results})
 
 
-def single_result(response: VariantDeltaResponse) -> VariantResult:
-    """The result of a one-variant request (the server answers a failing one with an error status)."""
+def single_result(response: VariantDeltaResponse) -> VariantResult | AlleleResults:
+    """The result of a one-variant request (the server answers a failing one with an error status);
+    an rsID with several alternate alleles answers ``AlleleResults`` (one result per allele)."""
     [outcome] = response.results
     if isinstance(outcome, VariantError):
         raise BadRequestError(

@@ -17,9 +17,11 @@ import httpx
 from clients import _base
 from clients._base import BaseClient, Call, M, VariantLike
 from clients.models import (
+    AlleleResults,
     HealthResponse,
     InfoResponse,
     LegacyAnalysisResponse,
+    ResolveResponse,
     SaturationResponse,
     ScoreResponse,
     VariantDeltaResponse,
@@ -87,7 +89,7 @@ class AsyncClient(BaseClient):
         window: int | None = ...,
         delta_method: str | None = ...,
         reverse_complement: bool | None = ...,
-    ) -> VariantResult: ...
+    ) -> VariantResult | AlleleResults: ...
 
     @overload
     async def variant_delta(
@@ -108,7 +110,7 @@ class AsyncClient(BaseClient):
         window: int | None = None,
         delta_method: str | None = None,
         reverse_complement: bool | None = None,
-    ) -> VariantResult | VariantDeltaResponse:
+    ) -> VariantResult | AlleleResults | VariantDeltaResponse:
         """``POST /variant-delta``; see ``Client.variant_delta``."""
         options = _base.delta_options(genome, window, delta_method, reverse_complement)
         if _base.is_single_variant(variant):
@@ -137,6 +139,12 @@ class AsyncClient(BaseClient):
         options = _base.delta_options(genome, window, delta_method, reverse_complement)
         calls = _base.variant_deltas_calls(variants, options, await self.max_variants_per_request())
         return _base.merge_delta([await self.call(c) for c in calls])
+
+    async def resolve(self, variants: Any, *, genome: str | None = None) -> ResolveResponse:
+        """``POST /resolve``: rsIDs, HGVS (``NM_007294.4:c.5266dupC``), gene symbols
+        (``BRCA1:c.181T>G``) or genomic notations → the genomic variants they mean, not scored;
+        one notation or a list (at most the server's ``max_variants``), answered in order."""
+        return await self.call(_base.resolve_call(variants, genome))
 
     async def analyze_single_variant(
         self,

@@ -26,7 +26,7 @@ from clients.files import (
     read_variants,
     scored_record,
 )
-from clients.models import InfoResponse, VariantError
+from clients.models import AlleleResults, InfoResponse, VariantError
 from clients.sync import Client
 
 
@@ -105,7 +105,14 @@ def score_rows(
             records.update({r.index: error_record(r, row_genome, exc.type, exc.message) for r in rows})
             continue
         for row, outcome in zip(rows, response.results, strict=True):
-            if isinstance(outcome, VariantError):
+            if isinstance(outcome, AlleleResults):
+                alleles = ", ".join(a.variant for a in outcome.alleles if not isinstance(a, VariantError))
+                message = (
+                    f"{outcome.rsid} has {len(outcome.alleles)} alternate alleles ({alleles}): a file row "
+                    "holds one variant, so give each as its own row (chrom pos ref alt)"
+                )
+                records[row.index] = error_record(row, response.genome, "multiple_alleles", message)
+            elif isinstance(outcome, VariantError):
                 err = outcome.error
                 records[row.index] = error_record(row, response.genome, err.type, err.message)
             else:

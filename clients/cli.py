@@ -6,6 +6,7 @@
     evo2-variant variant-delta -i variants.vcf -o scores.vcf.gz   # a file; rerun to resume
     evo2-variant score-sequences ACGTTGCAAGGCTTAACG        # POST /score
     evo2-variant saturation chr17:43119600-43119699 --png heatmap.png   # POST /saturation
+    evo2-variant resolve rs80357906 NM_007294.4:c.5266dupC              # POST /resolve
 
 The service is ``--url``, else ``EVO2_SERVICE_URL``, else http://127.0.0.1:8000; the key is
 ``--api-key``, else ``EVO2_SERVICE_API_KEY``. Both go before or after the command. Exit status: 0
@@ -24,7 +25,7 @@ from typing import Any
 from clients._base import MAX_RETRIES
 from clients.batch import score_file
 from clients.errors import ServiceAPIError
-from clients.models import InfoResponse, VariantDeltaResponse, VariantError, VariantResult
+from clients.models import AlleleResults, InfoResponse, VariantDeltaResponse, VariantError, VariantResult
 from clients.sync import Client
 
 PROG = "evo2-variant"
@@ -47,6 +48,9 @@ input: VCF (.vcf, .vcf.gz), a TSV with a 'variant' column or 'chrom pos ref alt'
     "score-sequences": """examples:
   evo2-variant score-sequences ACGTTGCAAGGCTTAACG
   evo2-variant score-sequences ACGTTGCAAGGCTTAACG GGGCCCAAATTT --reverse-complement --json""",
+    "resolve": """examples:
+  evo2-variant resolve rs80357906 NM_007294.4:c.5266dupC "BRCA1:c.181T>G" --genome hg38
+  evo2-variant resolve NM_007294.4:c.68_69del --json""",
     "saturation": """examples:
   evo2-variant saturation chr17:43119600-43119699
   evo2-variant saturation chr17:43119600-43119699 --png brca1.png --window 4096""",
@@ -139,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     delta.add_argument("--no-progress", action="store_true", help="no progress bar")
     delta.set_defaults(run=run_variant_delta)
+
+    resolve = _command(
+        commands, "resolve", parent, "notations to genomic variants, not scored (POST /resolve)"
+    )
+    resolve.add_argument("variants", nargs="+", metavar="NOTATION", help="rsID, HGVS, gene:c., or genomic")
+    resolve.add_argument("--genome", help="hg38 or hg19 (GRCh38, GRCh37 too; default: the server's)")
+    resolve.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    resolve.set_defaults(run=run_resolve)
 
     sequences = _command(commands, "score-sequences", parent, "log-likelihood of DNA sequences (POST /score)")
     sequences.add_argument("sequences", nargs="+", metavar="SEQUENCE", help="A, C, G, T, N; at least 2 bases")
@@ -245,7 +257,23 @@ def run_variant_delta(client: Client, args: argparse.Namespace) -> int:
         return score_file(client, args, _options(args))
     response = client.variant_deltas(list(args.variants), **_options(args))
     print(response.model_dump_json(indent=2) if args.json else format_table(response))
-    return 0 if all(isinstance(r, VariantResult) for r in response.results) else 1
+    return 0 if all(isinstance(r, VariantResult | AlleleResults) and r.ok for r in response.results) else 1
+
+
+def run_resolve(client: Client, args: argparse.Namespace) -> int:
+    response = client.resolve(list(args.variants), genome=args.genome)
+    if args.json:
+        print(response.model_dump_json(indent=2))
+    else:
+        for item in response.results:
+            if isinstance(item, VariantError):
+                print(f"{item.input}\terror\t{item.error.type}: {item.error.message}")
+                continue
+            for r in item.resolutions:
+                used = f"{r.transcript} ({r.gene}, {r.selection})" if r.transcript else r.rsid or ""
+                allele = f" allele {r.allele}/{r.alleles}" if r.alleles and r.alleles > 1 else ""
+                print(f"{item.input}\t{r.variant}\t{response.genome}\t{used}{allele}\t{r.hgvs_g or ''}")
+    return 0 if all(not isinstance(r, VariantError) for r in response.results) else 1
 
 
 def run_score_sequences(client: Client, args: argparse.Namespace) -> int:
@@ -282,12 +310,17 @@ def run_saturation(client: Client, args: argparse.Namespace) -> int:
 def format_table(response: VariantDeltaResponse) -> str:
     header = ("variant", "genome", "delta_score", "label", "probability_lof", "note")
     rows: list[tuple[str, ...]] = []
-    for r in response.results:
+    flat: list[Any] = []
+    for entry in response.results:
+        flat.extend(entry.alleles if isinstance(entry, AlleleResults) else [entry])
+    for r in flat:
         if isinstance(r, VariantError):
             rows.append((r.input, response.genome, "", "", "", f"{r.error.type}: {r.error.message}"))
         else:
             p_lof = "" if r.probability_lof is None else f"{r.probability_lof:.3f}"
             notes = [] if r.variant == r.input else [f"as {r.variant}"]
+            if r.resolution is not None and r.resolution.transcript:
+                notes.append(f"on {r.resolution.transcript} ({r.resolution.gene}, {r.resolution.selection})")
             if r.context is not None:
                 notes.append(f"BRCA1 percentile {r.context.percentile:.1f}")
             notes += [w.message for w in r.warnings]

@@ -138,6 +138,38 @@ class VariantResult(_Response):
     context_reason: str | None = None
     model: str
     warnings: list[ResultWarning] = Field(default_factory=list)
+    #: For an rsID or HGVS input: what it was resolved to (transcript, gene, normalised HGVS).
+    resolution: Resolution | None = None
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+class Resolution(_Response):
+    """What a notation was resolved to (``variant`` 1-based, left-aligned) and what placed it."""
+
+    notation: str
+    variant: str
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    genome: str
+    transcript: str | None = None
+    gene: str | None = None
+    selection: str | None = None
+    record_source: str | None = None
+    hgvs_c: str | None = None
+    hgvs_g: str | None = None
+    rsid: str | None = None
+    allele: int | None = None
+    alleles: int | None = None
+
+
+class ResolveResult(_Response):
+    input: str
+    resolutions: list[Resolution]
 
     @property
     def ok(self) -> bool:
@@ -156,14 +188,55 @@ class VariantError(_Response):
 
 
 def _result_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "error" if "error" in value else "alleles" if "alleles" in value else "result"
+    return (
+        "error"
+        if isinstance(value, VariantError)
+        else "alleles"
+        if isinstance(value, AlleleResults)
+        else "result"
+    )
+
+
+class AlleleResults(_Response):
+    """An rsID with several alternate alleles in dbSNP: one result per allele, under its one input."""
+
+    input: str
+    rsid: str
+    alleles: list[Annotated[
+        Annotated[VariantResult, Tag("result")] | Annotated[VariantError, Tag("error")],
+        Discriminator(_result_kind),
+    ]]  # fmt: skip
+
+    @property
+    def ok(self) -> bool:
+        return any(a.ok for a in self.alleles)
+
+
+VariantOutcome = Annotated[
+    Annotated[VariantResult, Tag("result")]
+    | Annotated[AlleleResults, Tag("alleles")]
+    | Annotated[VariantError, Tag("error")],
+    Discriminator(_result_kind),
+]
+
+
+def _resolve_kind(value: Any) -> str:
     has_error = "error" in value if isinstance(value, dict) else isinstance(value, VariantError)
     return "error" if has_error else "result"
 
 
-VariantOutcome = Annotated[
-    Annotated[VariantResult, Tag("result")] | Annotated[VariantError, Tag("error")],
-    Discriminator(_result_kind),
-]
+class ResolveResponse(_Response):
+    """``POST /resolve``: one entry per input, in input order."""
+
+    genome: str
+    results: list[
+        Annotated[
+            Annotated[ResolveResult, Tag("result")] | Annotated[VariantError, Tag("error")],
+            Discriminator(_resolve_kind),
+        ]
+    ]
 
 
 class VariantDeltaResponse(_Response):

@@ -18,9 +18,11 @@ import httpx
 from clients import _base
 from clients._base import BaseClient, Call, M, VariantLike
 from clients.models import (
+    AlleleResults,
     HealthResponse,
     InfoResponse,
     LegacyAnalysisResponse,
+    ResolveResponse,
     SaturationResponse,
     ScoreResponse,
     VariantDeltaResponse,
@@ -93,7 +95,7 @@ class Client(BaseClient):
         window: int | None = ...,
         delta_method: str | None = ...,
         reverse_complement: bool | None = ...,
-    ) -> VariantResult: ...
+    ) -> VariantResult | AlleleResults: ...
 
     @overload
     def variant_delta(
@@ -114,7 +116,7 @@ class Client(BaseClient):
         window: int | None = None,
         delta_method: str | None = None,
         reverse_complement: bool | None = None,
-    ) -> VariantResult | VariantDeltaResponse:
+    ) -> VariantResult | AlleleResults | VariantDeltaResponse:
         """``POST /variant-delta``. One variant → its ``VariantResult`` (a failure raises).
 
         A list → a ``VariantDeltaResponse`` whose ``results`` follow the input order, each a
@@ -148,6 +150,12 @@ class Client(BaseClient):
         options = _base.delta_options(genome, window, delta_method, reverse_complement)
         calls = _base.variant_deltas_calls(variants, options, self.max_variants_per_request())
         return _base.merge_delta([self.call(c) for c in calls])
+
+    def resolve(self, variants: Any, *, genome: str | None = None) -> ResolveResponse:
+        """``POST /resolve``: rsIDs, HGVS (``NM_007294.4:c.5266dupC``), gene symbols
+        (``BRCA1:c.181T>G``) or genomic notations → the genomic variants they mean, not scored;
+        one notation or a list (at most the server's ``max_variants``), answered in order."""
+        return self.call(_base.resolve_call(variants, genome))
 
     def analyze_single_variant(
         self,

@@ -18,7 +18,10 @@ from service.domain.score_cache import ScoreCache
 from service.domain.sequences import SequenceLimits
 from service.genome.base import GenomeSource
 from service.genome.layered import LayeredGenome
+from service.genome.transcripts import AnnotationSource
 from service.genome.ucsc import UcscGenome
+from service.genome.ucsc_http import UcscHttp
+from service.resolve.resolver import Resolver
 from service.scoring.base import Scorer
 from service.scoring.runner import ModelRunner
 from service.settings import Settings
@@ -35,6 +38,8 @@ class Parts:
     engine: DeltaEngine
     calibration: Calibration
     sequence_limits: SequenceLimits
+    #: Notations (rsIDs, HGVS on transcripts, genes) → genomic variants.
+    resolver: Resolver
 
 
 def model_revision(settings: Settings) -> str | None:
@@ -68,23 +73,73 @@ def build_scorer(settings: Settings) -> Scorer:
 def build_ucsc(settings: Settings, **seams: object) -> UcscGenome:
     """The UCSC source the settings describe; ``seams`` (client, transport, sleep, breaker) for tests."""
     return UcscGenome(
-        base_url=settings.ucsc_base_url,
         genomes=GENOMES,
+        cache_bytes=settings.region_cache_bytes,
+        tile_bp=settings.ucsc_tile_bp,
+        http=build_ucsc_http(settings, **seams),
+    )
+
+
+def build_ucsc_http(settings: Settings, **seams: object) -> UcscHttp:
+    """The HTTP side of UCSC (client, breaker, throttle, retries) the settings describe."""
+    return UcscHttp(
+        base_url=settings.ucsc_base_url,
         connect_timeout=settings.ucsc_connect_timeout_s,
         read_timeout=settings.ucsc_read_timeout_s,
         max_attempts=settings.ucsc_max_attempts,
         retry_budget_s=settings.ucsc_retry_budget_s,
         backoff_base_s=settings.ucsc_backoff_base_s,
         backoff_max_s=settings.ucsc_backoff_max_s,
-        cache_bytes=settings.region_cache_bytes,
         breaker_failures=settings.ucsc_breaker_failures,
         breaker_reset_s=settings.ucsc_breaker_reset_s,
-        tile_bp=settings.ucsc_tile_bp,
         max_concurrency=settings.ucsc_max_concurrency,
         requests_per_second=settings.ucsc_requests_per_second,
         rate_burst=settings.ucsc_rate_burst,
         queue_timeout_s=settings.ucsc_queue_timeout_s,
         **seams,  # type: ignore[arg-type]
+    )
+
+
+def _shared_http(genome: GenomeSource) -> UcscHttp | None:
+    """The ``UcscHttp`` of the UCSC sequence source among ``genome`` 's, so both keep one pace."""
+    sources = genome.sources if isinstance(genome, LayeredGenome) else [genome]
+    return next((s.http for s in sources if isinstance(s, UcscGenome)), None)
+
+
+def build_annotations(settings: Settings, genome: GenomeSource) -> list[AnnotationSource]:
+    """The gene-model and dbSNP sources the settings name, in their order."""
+    from service.genome.gene_models import LocalAnnotations, read_genepred, read_rsid_vcf
+
+    sources: list[AnnotationSource] = []
+    for name in settings.annotation_sources:
+        if name == "bundled":
+            sources.append(LocalAnnotations.bundled())
+        elif name == "file":
+            models = {"hg38": settings.gene_models_hg38, "hg19": settings.gene_models_hg19}
+            rsids = {"hg38": settings.rsid_vcf_hg38, "hg19": settings.rsid_vcf_hg19}
+            transcripts = [pair for g, p in models.items() if p for pair in read_genepred(p, genome=g)]
+            snps = [pair for g, p in rsids.items() if p for pair in read_rsid_vcf(p, genome=g)]
+            files = [str(p) for p in (*models.values(), *rsids.values()) if p]
+            if files:
+                sources.append(LocalAnnotations("file", transcripts, snps, files))
+        elif name == "ucsc":
+            from service.genome.ucsc_annotations import UcscAnnotations
+
+            sources.append(
+                UcscAnnotations(
+                    _shared_http(genome) or build_ucsc_http(settings),
+                    genomes=GENOMES,
+                    refseq_track=settings.ucsc_refseq_track,
+                    select_track=settings.ucsc_select_track,
+                    dbsnp_track=settings.ucsc_dbsnp_track,
+                )
+            )
+    return sources
+
+
+def build_resolver(settings: Settings, genome: GenomeSource) -> Resolver:
+    return Resolver(
+        genome, build_annotations(settings, genome), cache_entries=settings.resolution_cache_entries
     )
 
 
@@ -146,4 +201,5 @@ def build_parts(
         max_length=min(settings.max_sequence_length, scorer.max_length),
         max_total_bases=settings.max_total_bases,
     )
-    return Parts(settings, scorer, genome, runner, engine, calibration, limits)
+    resolver = build_resolver(settings, genome)
+    return Parts(settings, scorer, genome, runner, engine, calibration, limits, resolver)

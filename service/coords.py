@@ -281,6 +281,12 @@ _VCF_RE = re.compile(
 )
 
 
+def is_genomic_notation(text: str) -> bool:
+    """Whether ``text`` has the shape of a genomic notation ``parse_variant`` reads."""
+    raw = text.strip()
+    return bool(_HGVS_RE.match(raw) or _VCF_RE.match(raw))
+
+
 def parse_variant(text: str, *, genome: str | None = None) -> Variant:
     """Parse one variant in any accepted notation (positions 1-based).
 

@@ -16,6 +16,8 @@ Domain code raises these; one handler in ``service.api.app`` turns them into the
     │   ├── OutOfBounds          400 out_of_bounds     (position or window beyond the chromosome)
     │   ├── GenomeMismatch       400 genome_mismatch   (an accession names another build)
     │   ├── RefMismatch          400 ref_mismatch      (detail: expected, observed, genome, position)
+    │   ├── UnknownTranscript    400 unknown_transcript (a transcript or gene no gene-model source holds)
+    │   ├── UnknownRsid          400 unknown_rsid      (an rsID no dbSNP source holds for the build)
     │   ├── RegionUnavailable    400 region_unavailable (no configured genome source holds the region)
     │   ├── AmbiguousWindow      400 ambiguous_window  (a window holds more N than the setting allows)
     │   └── LimitExceeded        400 limit_exceeded    (batch, window, sequence length, array length,
@@ -141,6 +143,18 @@ class GenomeMismatch(InvalidRequest):
 
 class RefMismatch(InvalidRequest):
     type = "ref_mismatch"
+
+
+class UnknownTranscript(InvalidRequest):
+    """A transcript accession (or a gene's MANE Select transcript) no gene-model source holds."""
+
+    type = "unknown_transcript"
+
+
+class UnknownRsid(InvalidRequest):
+    """An rsID no dbSNP source holds for the build asked."""
+
+    type = "unknown_rsid"
 
 
 class RegionUnavailable(InvalidRequest):

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GenomeSourceName = Literal["bundled", "fasta", "ucsc"]
 DEFAULT_GENOME_SOURCES: tuple[GenomeSourceName, ...] = ("bundled", "fasta", "ucsc")
+AnnotationSourceName = Literal["bundled", "file", "ucsc"]
+DEFAULT_ANNOTATION_SOURCES: tuple[AnnotationSourceName, ...] = ("bundled", "file", "ucsc")
 
 
 class Settings(BaseSettings):
@@ -75,6 +77,30 @@ class Settings(BaseSettings):
         16, ge=1, description="UCSC fetches one request may cause; regions beyond get limit_exceeded."
     )
     cluster_fetch_concurrency: int = Field(2, ge=1, description="Genome fetches one request runs at once.")
+
+    # --- notations: gene models and dbSNP (rsIDs and HGVS on transcripts are resolved with these) ----
+    annotation_sources: list[AnnotationSourceName] = Field(
+        default_factory=lambda: list(DEFAULT_ANNOTATION_SOURCES),
+        description="Where transcripts and rsIDs are looked up, in order: the bundled BRCA1 records, the "
+        "files below, UCSC's REST API (search, ncbiRefSeq, ncbiRefSeqSelect, dbSNP tracks).",
+    )
+    gene_models_hg38: Path | None = Field(
+        None, description="genePred file (a UCSC ncbiRefSeq table dump, plain or gzip) for hg38."
+    )
+    gene_models_hg19: Path | None = Field(None, description="genePred file for hg19.")
+    rsid_vcf_hg38: Path | None = Field(
+        None, description="VCF with rsIDs (ID column or INFO RS=, e.g. dbSNP's or ClinVar's) for hg38."
+    )
+    rsid_vcf_hg19: Path | None = Field(None, description="VCF with rsIDs for hg19.")
+    ucsc_refseq_track: str = Field("ncbiRefSeq", description="UCSC track of RefSeq transcripts.")
+    ucsc_select_track: str = Field(
+        "ncbiRefSeqSelect",
+        description="UCSC hg38 track of each gene's RefSeq Select / MANE Select transcript.",
+    )
+    ucsc_dbsnp_track: str = Field("dbSnp155", description="UCSC track of dbSNP records.")
+    resolution_cache_entries: int = Field(
+        4096, ge=0, description="Transcripts, gene choices and rsIDs looked up, kept (misses too)."
+    )
 
     # --- requests and limits -----------------------------------------------------------------------
     default_genome: Literal["hg38", "hg19"] = Field(

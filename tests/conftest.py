@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,6 +16,13 @@ from service.genome.layered import LayeredGenome
 from service.scoring.kmer import KmerScorer
 from service.settings import Settings
 from tests.support.ucsc_server import ucsc_server  # noqa: F401  (fixture)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test looks a transcript or an rsID up at the real UCSC: apps built from the environment
+    (subprocess servers included) resolve with the bundled records and files only; tests of the UCSC
+    annotation source name it and the stand-in server explicitly."""
+    os.environ.setdefault("EVO2_SERVICE_ANNOTATION_SOURCES", '["bundled", "file"]')
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from service.api.envelope import install_error_handlers
 from service.api.json_guard import JsonGuardMiddleware
 from service.api.logs import RequestLogMiddleware, configure_logging
 from service.api.metrics import MetricsMiddleware, ServiceMetrics
+from service.api.notations import router as notations_router
 from service.api.quota import HEADERS as QUOTA_HEADERS
 from service.api.quota import Quota, QuotaMiddleware
 from service.api.routes import public, router
@@ -64,6 +65,7 @@ def create_app(
         log.info("serving model %s", parts.scorer.name)
         yield
         parts.runner.close()
+        await parts.resolver.aclose()
         await parts.genome.aclose()
 
     app = FastAPI(
@@ -90,6 +92,7 @@ def create_app(
     app.include_router(public)
     install_web(app)
     app.include_router(router, dependencies=list(API_KEY_SCHEMES))
+    app.include_router(notations_router, dependencies=list(API_KEY_SCHEMES))
     if not settings.require_api_key:
         _declare_auth_optional(app)
     return app

@@ -11,6 +11,7 @@ from service.domain.calibration import Calibration
 from service.domain.delta import DeltaEngine
 from service.domain.sequences import SequenceLimits
 from service.genome.base import GenomeSource
+from service.resolve.resolver import Resolver
 from service.scoring.base import Scorer
 from service.scoring.runner import ModelRunner
 from service.settings import Settings
@@ -49,6 +50,10 @@ def get_sequence_limits(request: Request) -> SequenceLimits:
     return _parts(request).sequence_limits
 
 
+def get_resolver(request: Request) -> Resolver:
+    return _parts(request).resolver
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[DeltaEngine, Depends(get_engine)]
 RunnerDep = Annotated[ModelRunner, Depends(get_runner)]
@@ -56,3 +61,4 @@ ScorerDep = Annotated[Scorer, Depends(get_scorer)]
 GenomeDep = Annotated[GenomeSource, Depends(get_genome)]
 CalibrationDep = Annotated[Calibration, Depends(get_calibration)]
 SequenceLimitsDep = Annotated[SequenceLimits, Depends(get_sequence_limits)]
+ResolverDep = Annotated[Resolver, Depends(get_resolver)]

@@ -25,6 +25,10 @@ VARIANT_DELTA = _examples(
         "Fields instead of a string (ref optional for SNVs)",
         {"variant": {"chrom": "17", "pos": 43119628, "ref": "T", "alt": "G"}, "genome": "hg38"},
     ),
+    notations=(
+        "An rsID and transcript HGVS, resolved first (each result's `resolution` says to what)",
+        {"variants": ["rs80357906", "NM_007294.4:c.181T>G", "BRCA1:c.5266dupC"], "genome": "hg38"},
+    ),
     options=(
         "hg19 coordinates, a 4,096-bp window, the suffix delta, both strands",
         {
@@ -35,6 +39,17 @@ VARIANT_DELTA = _examples(
             "reverse_complement": True,
         },
     ),
+)
+
+RESOLVE = _examples(
+    notations=(
+        "An rsID, transcript HGVS, a gene symbol (its MANE Select transcript) and a genomic variant",
+        {
+            "variants": ["rs80357906", "NM_007294.4:c.181T>G", "BRCA1:c.5266dupC", "chr17:43119628:T:G"],
+            "genome": "hg38",
+        },
+    ),
+    hg19=("Transcript HGVS placed on hg19", {"variant": "NM_007294.4:c.181T>G", "genome": "hg19"}),
 )
 
 SATURATION = _examples(

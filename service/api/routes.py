@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
@@ -12,16 +12,19 @@ from service.api.deps import (
     CalibrationDep,
     EngineDep,
     GenomeDep,
+    ResolverDep,
     RunnerDep,
     ScorerDep,
     SequenceLimitsDep,
     SettingsDep,
 )
+from service.api.notations import input_text, inputs_of, resolution_body, resolve_inputs
 from service.api.quota import charge
 from service.api.schemas import (
     CONTEXT_BP,
+    ERROR_RESPONSES,
+    AlleleResults,
     DeltaContextBody,
-    ErrorEnvelope,
     HealthResponse,
     InfoResponse,
     Interval,
@@ -42,31 +45,19 @@ from service.api.schemas import (
 )
 from service.compose import model_revision
 from service.coords import Interval as Span
-from service.coords import Variant, assumed_genome_warning, make_variant, names_build, parse_variant
+from service.coords import assumed_genome_warning, make_variant, names_build
 from service.domain.calibration import LABEL_REASONS, MODEL_NOT_VALIDATED, NO_CALIBRATION, Label
 from service.domain.cost import saturation_cost, score_cost, variant_delta_cost
 from service.domain.delta import VariantScore
 from service.domain.options import DEFAULT_DELTA_METHOD, DEFAULT_REVERSE_COMPLEMENT
 from service.domain.saturation import ALLELES, resolve_region, saturate
 from service.domain.sequences import check_sequences, score_sequences
-from service.errors import InvalidRequest, LimitExceeded, ServiceError
+from service.errors import LimitExceeded, ServiceError
 from service.genome.base import SourceIdentity
+from service.genome.budget import fetch_budget
+from service.resolve.resolver import Resolution as Resolved
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorEnvelope, "description": description}
-    for status, description in {
-        400: "Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits)",
-        401: "Missing or invalid API key",
-        408: "The request's headers or body did not arrive in time",
-        413: "Request body too large",
-        415: "Unsupported Content-Encoding (send JSON uncompressed)",
-        422: "Request does not match the schema",
-        429: "Rate limited: requests or model tokens (Retry-After)",
-        502: "UCSC answered badly",
-        503: "Overloaded, upstream unavailable or model unavailable (Retry-After)",
-        504: "UCSC timed out",
-    }.items()
-}
+_ERRORS = ERROR_RESPONSES
 
 router = APIRouter()
 public = APIRouter()
@@ -159,21 +150,6 @@ async def score(
     )
 
 
-def _input_text(item: VariantInput) -> str:
-    if isinstance(item, str):
-        return item
-    return f"{item.chrom}:{item.pos}:{item.ref or '.'}:{item.alt}"
-
-
-def _parse(item: VariantInput, genome: str) -> Variant | ServiceError:
-    try:
-        if isinstance(item, VariantFields):
-            return make_variant(item.chrom, item.pos, item.ref, item.alt, genome=genome)
-        return parse_variant(item, genome=genome)
-    except ServiceError as exc:
-        return exc
-
-
 def _span(interval: Span) -> Interval:
     return Interval(chrom=interval.chrom, start=interval.start, end=interval.end)
 
@@ -196,7 +172,7 @@ def _result(item: VariantInput, scored: VariantScore, genome_given: bool) -> Var
     variant = scored.variant
     assert variant.ref is not None  # read from the genome when the request gave none
     return VariantResult(
-        input=_input_text(item),
+        input=input_text(item),
         variant=str(variant),
         chrom=variant.chrom,
         pos=variant.pos,
@@ -232,45 +208,68 @@ def _result(item: VariantInput, scored: VariantScore, genome_given: bool) -> Var
     )
 
 
+def _error(item: VariantInput, error: ServiceError) -> VariantError:
+    return VariantError.model_validate({"input": input_text(item), "error": error.to_dict()})
+
+
+def _scored(
+    item: VariantInput, resolved: Resolved, outcome: VariantScore | ServiceError, genome_given: bool
+) -> VariantResult | VariantError:
+    if isinstance(outcome, ServiceError):
+        return _error(item, outcome)
+    result = _result(item, outcome, genome_given)
+    if resolved.notation != "genomic":
+        result.resolution = resolution_body(resolved)
+    return result
+
+
 @router.post("/variant-delta", response_model=VariantDeltaResponse, tags=["scoring"], responses=_ERRORS)
 async def variant_delta(
     request: Request,
     body: Annotated[VariantDeltaRequest, Body(openapi_examples=examples.VARIANT_DELTA)],
     engine: EngineDep,
     settings: SettingsDep,
+    resolver: ResolverDep,
 ) -> VariantDeltaResponse:
-    """Delta log-likelihood (alt − ref) of one variant or a list, with a calibrated label."""
-    if (body.variant is None) == (body.variants is None):
-        raise InvalidRequest("give exactly one of 'variant' or 'variants'")
-    single = body.variant is not None
-    inputs: list[VariantInput] = [body.variant] if body.variant is not None else list(body.variants or [])
-    if not inputs:
-        raise InvalidRequest("'variants' is empty")
-    if len(inputs) > settings.max_variants:
-        raise LimitExceeded(
-            f"{len(inputs)} variants; at most {settings.max_variants} per request",
-            detail={"max_variants": settings.max_variants},
-        )
+    """Delta log-likelihood (alt − ref) of one variant or a list, with a calibrated label.
+
+    rsIDs and HGVS are resolved first (each result's `resolution` says to what); an rsID with several
+    alternate alleles is one entry with a result per allele (`alleles`)."""
+    inputs = inputs_of(body.variant, body.variants, settings.max_variants)
     options = engine.options(
         genome=body.genome or settings.default_genome,
         window=body.window,
         delta_method=body.delta_method,
         reverse_complement=body.reverse_complement,
     )
-    parsed = [_parse(i, options.genome) for i in inputs]
-    variants = sum(isinstance(v, Variant) for v in parsed)
-    charge(
-        request, variant_delta_cost(variants, options.window, reverse_complement=options.reverse_complement)
-    )
-    outcomes = await engine.score(parsed, options)
-    if single and isinstance(outcomes[0], ServiceError):
-        raise outcomes[0]
-    results: list[VariantResult | VariantError] = [
-        VariantError.model_validate({"input": _input_text(item), "error": outcome.to_dict()})
-        if isinstance(outcome, ServiceError)
-        else _result(item, outcome, body.genome is not None)
-        for item, outcome in zip(inputs, outcomes, strict=True)
-    ]
+    with fetch_budget(settings.ucsc_max_fetches_per_request):  # resolution and scoring share it
+        resolved = await resolve_inputs(resolver, inputs, options.genome, check_genomic=False)
+        flat = [r for entry in resolved if not isinstance(entry, ServiceError) for r in entry]
+        if len(flat) > settings.max_variants:
+            raise LimitExceeded(
+                f"the inputs mean {len(flat)} variants (an rsID can mean several alleles); at most "
+                f"{settings.max_variants} per request",
+                detail={"max_variants": settings.max_variants, "variants": len(flat)},
+            )
+        cost = variant_delta_cost(len(flat), options.window, reverse_complement=options.reverse_complement)
+        charge(request, cost)
+        outcomes = await engine.score([r.variant for r in flat], options)
+    if body.variant is not None:  # one variant: its error is the answer's
+        first = resolved[0] if isinstance(resolved[0], ServiceError) else outcomes[0]
+        if isinstance(first, ServiceError) and len(outcomes) <= 1:
+            raise first
+    scored = iter(outcomes)
+    genome_given = body.genome is not None
+    results: list[VariantResult | AlleleResults | VariantError] = []
+    for item, entry in zip(inputs, resolved, strict=True):
+        if isinstance(entry, ServiceError):
+            results.append(_error(item, entry))
+            continue
+        alleles = [_scored(item, r, next(scored), genome_given) for r in entry]
+        if len(alleles) == 1:
+            results.append(alleles[0])
+        else:
+            results.append(AlleleResults(input=input_text(item), rsid=entry[0].rsid or "", alleles=alleles))
     return VariantDeltaResponse(
         model=engine.model,
         genome=options.genome,

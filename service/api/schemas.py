@@ -69,6 +69,24 @@ class ErrorEnvelope(_Model):
     error: ErrorBody
 
 
+#: Every route's error answers, declared so they appear in openapi.json.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": description}
+    for status, description in {
+        400: "Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits)",
+        401: "Missing or invalid API key",
+        408: "The request's headers or body did not arrive in time",
+        413: "Request body too large",
+        415: "Unsupported Content-Encoding (send JSON uncompressed)",
+        422: "Request does not match the schema",
+        429: "Rate limited: requests or model tokens (Retry-After)",
+        502: "UCSC answered badly",
+        503: "Overloaded, upstream unavailable or model unavailable (Retry-After)",
+        504: "UCSC timed out",
+    }.items()
+}
+
+
 # --- /score -----------------------------------------------------------------------------------------
 
 
@@ -116,12 +134,20 @@ class VariantFields(_Model):
 VariantInput = Text | VariantFields
 
 
+NOTATIONS = (
+    "'chr17:43119628:T:G', 'chr17-43119628-T-G', '17:43119628 T>G', 'chr17:g.43119628T>G', "
+    "'NC_000017.11:g.43119628T>G' (positions 1-based), a dbSNP rsID ('rs80357906'), HGVS on a versioned "
+    "RefSeq transcript ('NM_007294.4:c.5266dupC', 'NM_007294.4:c.4186-2A>G', 'NM_007294.4:c.-20G>A', "
+    "'NM_007294.4:c.*15A>G', del, dup, ins, delins; n. on NR_), a gene symbol with c. "
+    "('BRCA1:c.181T>G': its MANE Select transcript), or fields"
+)
+
+
 class VariantDeltaRequest(_Model):
     variant: VariantInput | None = Field(
         None,
-        description="One variant: 'chr17:43119628:T:G', 'chr17-43119628-T-G', '17:43119628 T>G', "
-        "'chr17:g.43119628T>G', 'NC_000017.11:g.43119628T>G' (positions 1-based), or fields.",
-        examples=["chr17:43119628:T:G"],
+        description=f"One variant: {NOTATIONS}.",
+        examples=["chr17:43119628:T:G", "rs80357906", "NM_007294.4:c.5266dupC", "BRCA1:c.181T>G"],
     )
     variants: list[VariantInput] | None = Field(
         None, description="Several variants, answered in order; one bad variant does not sink the others."
@@ -170,6 +196,50 @@ class DeltaContextBody(_Model):
 class ResultWarning(_Model):
     type: str = Field(description="Machine-readable warning type, e.g. 'genome_assumed'.")
     message: str
+
+
+class Resolution(_Model):
+    """What a notation was resolved to: the genomic variant scored, and what was used to place it."""
+
+    notation: Literal["genomic", "rsid", "hgvs"] = Field(description="The kind of notation sent.")
+    variant: str = Field(
+        description="The genomic variant, chrom:pos:ref:alt, pos 1-based, left-aligned as in VCF "
+        "(indels carry the base before them)."
+    )
+    chrom: str
+    pos: int = Field(description="1-based position (VCF).")
+    ref: str
+    alt: str
+    genome: Genome
+    transcript: str | None = Field(
+        None, description="The transcript used (with its version), e.g. NM_007294.4; null for rsIDs."
+    )
+    gene: str | None = Field(None, description="Its gene symbol.")
+    selection: str | None = Field(
+        None,
+        description="How the transcript was chosen: 'given' (named in the notation) or 'MANE Select' "
+        "(the gene's MANE Select transcript, for a gene symbol).",
+    )
+    record_source: str | None = Field(
+        None,
+        description="Where the gene model or dbSNP record came from: 'bundled:…', 'file:…', "
+        "'ucsc:hg38.ncbiRefSeq', 'ucsc:hg38.dbSnp155'.",
+    )
+    hgvs_c: str | None = Field(
+        None,
+        description="The change in HGVS on the transcript, normalised: 3'-shifted along the transcript's "
+        "strand (leftwards on the genome for a minus-strand gene such as BRCA1).",
+    )
+    hgvs_g: str | None = Field(
+        None,
+        description="The change in HGVS g. on the chromosome's RefSeq accession, 3'-shifted on the plus "
+        "strand.",
+    )
+    rsid: str | None = None
+    allele: int | None = Field(
+        None, description="For an rsID: this allele's 1-based rank among dbSNP's alternates."
+    )
+    alleles: int | None = Field(None, description="For an rsID: how many alternate alleles dbSNP gives.")
 
 
 class VariantResult(_Model):
@@ -230,11 +300,27 @@ class VariantResult(_Model):
         description="Things to know about this answer, e.g. 'genome_assumed': no genome was sent and "
         "no reference allele could confirm the default build.",
     )
+    resolution: Resolution | None = Field(
+        None,
+        description="For an rsID or HGVS on a transcript or gene: the genomic variant it was resolved to, "
+        "the transcript and gene used, the normalised HGVS (null for genomic input).",
+    )
 
 
 class VariantError(_Model):
     input: str = Field(description="The variant as sent.")
     error: ErrorBody
+
+
+class AlleleResults(_Model):
+    """An input that means several variants (an rsID with several alternate alleles in dbSNP): each
+    allele scored, in dbSNP's order, under the one input."""
+
+    input: str = Field(description="The variant as sent.")
+    rsid: str
+    alleles: list[VariantResult | VariantError] = Field(
+        description="One result per alternate allele (its resolution says which: allele i of n)."
+    )
 
 
 class VariantDeltaResponse(_Model):
@@ -245,7 +331,37 @@ class VariantDeltaResponse(_Model):
         json_schema_extra={"deprecated": True},
         description="Deprecated: the same as window_length (results[].window is an interval).",
     )
-    results: list[VariantResult | VariantError] = Field(description="One entry per variant, in input order.")
+    results: list[VariantResult | AlleleResults | VariantError] = Field(
+        description="One entry per input, in input order: its result, its error, or for an rsID with "
+        "several alternate alleles one entry holding a result per allele ('alleles')."
+    )
+
+
+# --- /resolve ---------------------------------------------------------------------------------------
+
+
+class ResolveRequest(_Model):
+    variant: VariantInput | None = Field(
+        None,
+        description=f"One notation: {NOTATIONS}.",
+        examples=["rs80357906", "NM_007294.4:c.5266dupC", "BRCA1:c.181T>G"],
+    )
+    variants: list[VariantInput] | None = Field(
+        None, description="Several notations, answered in order; one bad notation does not sink the others."
+    )
+    genome: str | None = genome_field()
+
+
+class ResolveResult(_Model):
+    input: str = Field(description="The notation as sent.")
+    resolutions: list[Resolution] = Field(
+        description="The genomic variant(s) it means: one, or one per alternate allele of an rsID."
+    )
+
+
+class ResolveResponse(_Model):
+    genome: Genome
+    results: list[ResolveResult | VariantError] = Field(description="One entry per input, in input order.")
 
 
 # --- the original project's frontend contract -------------------------------------------------------

@@ -26,19 +26,18 @@ class FetchBudget:
         self.used = 0
         self.refused = 0
 
-    def take(self, source: str, region: Interval) -> None:
-        """Count one fetch from ``source``, or raise ``LimitExceeded`` when the budget is spent."""
+    def take(self, source: str, region: Interval | str) -> None:
+        """Count one fetch from ``source`` (of a region, or a look-up such as ``transcript
+        NM_007294.4``), or raise ``LimitExceeded`` when the budget is spent."""
         if self.used >= self.max_fetches:
             self.refused += 1
+            what = region.region() if isinstance(region, Interval) else region
             raise LimitExceeded(
-                f"not fetching {region.region()}: this request has used its {self.max_fetches} {source} "
-                f"fetches (its variants lie in more separate regions than one request may fetch from "
-                f"{source}); send fewer, closer variants per request, or use a local FASTA for bulk work",
-                detail={
-                    "source": source,
-                    "region": region.region(),
-                    "max_fetches_per_request": self.max_fetches,
-                },
+                f"not fetching {what}: this request has used its {self.max_fetches} {source} "
+                f"fetches (its variants lie in more separate regions, or name more transcripts and rsIDs "
+                f"to look up, than one request may fetch from {source}); send fewer, closer variants per "
+                "request, or use a local FASTA and gene-model file for bulk work",
+                detail={"source": source, "region": what, "max_fetches_per_request": self.max_fetches},
             )
         self.used += 1
 
@@ -61,8 +60,9 @@ def fetch_budget(max_fetches: int) -> Iterator[FetchBudget]:
         _budget.reset(token)
 
 
-def charge_fetch(source: str, region: Interval) -> None:
-    """Count one remote fetch against the current request's budget (none open: not counted)."""
+def charge_fetch(source: str, region: Interval | str) -> None:
+    """Count one remote fetch (a region, or a look-up named by ``region``) against the current
+    request's budget (none open: not counted)."""
     budget = _budget.get()
     if budget is not None:
         budget.take(source, region)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import clients
 
 PUBLIC = {
+    "AlleleResults",
+    "Resolution",
+    "ResolveResponse",
+    "ResolveResult",
     "APIConnectionError",
     "APITimeoutError",
     "AnalysisResponse",

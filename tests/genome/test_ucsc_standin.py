@@ -177,7 +177,8 @@ def test_ampersand_separators_and_rev_comp(ucsc_server: UcscServer) -> None:
             "/list/chromosomes?genome=hg38;track=x",
             "extraneous arguments found for function /list/chromosomes 'track=x'",
         ),
-        ("/getData/track?genome=hg38", "do not recognize endpoint function: '/getData/track'"),
+        ("/list/tracks?genome=hg38", "do not recognize endpoint function: '/list/tracks'"),
+        ("/getData/track?genome=hg38", "can not find track= name for endpoint '/getData/track"),
     ],
 )
 def test_refusals_are_400_with_ucsc_error_layout(ucsc_server: UcscServer, query: str, message: str) -> None:

@@ -112,6 +112,7 @@ def run(scorer: KmerScorer, rows: list[bulk.BulkRow], **kwargs: Any) -> list[bul
 @pytest.fixture
 def bundled_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVO2_SERVICE_GENOME_SOURCES", '["bundled"]')
+    monkeypatch.setenv("EVO2_SERVICE_ANNOTATION_SOURCES", '["bundled"]')  # no UCSC look-ups either
 
 
 def score_file(source: Path, out: Path, *args: str) -> list[dict[str, str]]:
@@ -366,3 +367,25 @@ def test_what_bulk_containers_import_needs_no_clients_package() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.usefixtures("bundled_only")
+def test_tsv_with_rsids_and_hgvs_is_resolved_offline(scorer: KmerScorer, tmp_path: Path) -> None:
+    """Notations people have (ClinVar's, issue 17) in a file: resolved with the bundled BRCA1 records."""
+    tsv = tmp_path / "in.tsv"
+    tsv.write_text(
+        "variant\n"
+        "rs80357906\n"
+        "NM_007294.4:c.68_69delAG\n"
+        "BRCA1:c.181T>G\n"
+        "NM_007294.4:c.181A>G\n"  # stated base wrong: ref_mismatch, as the API answers
+        "NM_000492.3:c.1521_1523del\n"  # no CFTR model bundled
+    )
+    table = score_file(tsv, tmp_path / "out.tsv")
+    assert [r["variant"] for r in table[:3]] == [
+        "chr17:43057062:T:TG",
+        "chr17:43124027:ACT:A",
+        "chr17:43106487:A:C",
+    ]
+    assert [r["status"] for r in table[:3]] == ["ok"] * 3
+    assert [r["error_type"] for r in table[3:]] == ["ref_mismatch", "unknown_transcript"]

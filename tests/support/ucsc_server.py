@@ -58,6 +58,8 @@ from urllib.parse import unquote_plus, urlsplit
 
 import pytest
 
+from tests.support import ucsc_tracks
+
 ROOT = Path(__file__).resolve().parents[2]
 FASTA_SLICES = (
     ("hg38", ROOT / "service/data/genome/hg38_chr17_43040000-43130000.fa"),
@@ -66,6 +68,9 @@ FASTA_SLICES = (
     ("hg19", ROOT / "tests/data/hg19_chr22_20000001-21000000.fa"),
 )
 CHROM_SIZES = ROOT / "service/data/genome/chrom_sizes.tsv"
+#: Real hg19 bases around the variants counsyl/hgvs tests (its ``test_name_to_variant.genome``:
+#: chrom, 0-based start, end, bases), served beside the FASTA slices.
+SNIPPETS = ROOT / "tests/data/counsyl/test_name_to_variant.genome"
 
 SEQUENCE = "/getData/sequence"
 CHROMOSOMES = "/list/chromosomes"
@@ -166,9 +171,32 @@ def _read_fasta_slice(genome: str, path: Path) -> _Slice:
     return _Slice(genome, chrom, first - 1, bases)
 
 
+def _snippet_slices(genome: str, path: Path) -> list[_Slice]:
+    """Overlapping snippets merged into slices (they are one genome's bases, so they agree)."""
+    pieces: dict[str, dict[int, str]] = {}
+    for line in path.read_text().splitlines():
+        chrom, start, _end, bases = line.split("\t")
+        chrom_bases = pieces.setdefault(chrom, {})
+        for offset, base in enumerate(bases.upper()):
+            known = chrom_bases.setdefault(int(start) + offset, base)
+            if known != base:
+                raise ValueError(f"{path.name}: {chrom}:{int(start) + offset} is {known} and {base}")
+    out: list[_Slice] = []
+    for chrom, positions in pieces.items():
+        run: list[int] = []
+        for pos in [*sorted(positions), -1]:
+            if run and pos != run[-1] + 1:
+                out.append(_Slice(genome, chrom, run[0], "".join(positions[p] for p in run)))
+                run = []
+            if pos >= 0:
+                run.append(pos)
+    return out
+
+
 @functools.cache
 def reference_slices() -> tuple[_Slice, ...]:
-    return tuple(_read_fasta_slice(genome, path) for genome, path in FASTA_SLICES)
+    slices = [_read_fasta_slice(genome, path) for genome, path in FASTA_SLICES]
+    return (*slices, *_snippet_slices("hg19", SNIPPETS))
 
 
 @functools.cache
@@ -197,12 +225,13 @@ def served_bases(genome: str, chrom: str, start: int, end: int) -> str | None:
     whole = reference_bases(genome, chrom, start, end)
     if whole is not None:
         return whole
+    bases, found = ["N"] * (end - start), False
     for piece in reference_slices():
         if piece.genome == genome and piece.chrom == chrom and piece.start < end and start < piece.end:
             lo, hi = max(start, piece.start), min(end, piece.end)
-            inner = piece.bases[lo - piece.start : hi - piece.start]
-            return "N" * (lo - start) + inner + "N" * (end - hi)
-    return None
+            bases[lo - start : hi - start] = piece.bases[lo - piece.start : hi - piece.start]
+            found = True
+    return "".join(bases) if found else None
 
 
 SYNTHETIC_BLOCK = 4096
@@ -400,6 +429,8 @@ class UcscServer:
         return {
             "sequence_requests": self.count(SEQUENCE),
             "chromosome_requests": self.count(CHROMOSOMES),
+            "search_requests": self.count(ucsc_tracks.SEARCH),
+            "track_requests": self.count(ucsc_tracks.TRACK),
             "throttled": self.throttled,
             "max_in_flight": self.max_in_flight,
         }
@@ -460,6 +491,8 @@ class UcscServer:
                 body = self._sequence(pairs)
             elif path == CHROMOSOMES:
                 body = self._chromosomes(pairs)
+            elif path in (ucsc_tracks.SEARCH, ucsc_tracks.TRACK):
+                body = self._annotation(path, pairs)
             elif path.startswith(("/getData/", "/list/")):
                 words = path.strip("/").split("/")
                 raise _Answer(400, f"do not recognize endpoint function: '/{words[0]}/{words[1]}'")
@@ -552,6 +585,16 @@ class UcscServer:
             body["revComp"] = True
         body["dna"] = dna
         return body
+
+    def _annotation(self, path: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        """``/search`` and ``/getData/track`` (``ucsc_tracks``)."""
+        search = path == ucsc_tracks.SEARCH
+        args = _check_args(pairs, ucsc_tracks.SEARCH_ARGS if search else ucsc_tracks.TRACK_ARGS, path)
+        answer = ucsc_tracks.search if search else ucsc_tracks.track
+        try:
+            return answer(self._base(), args, lambda genome: genome in chromosome_sizes())
+        except ucsc_tracks.Refused as refused:
+            raise _Answer(400, refused.message) from None
 
     def _bases(self, genome: str, chrom: str, start: int, end: int) -> str | None:
         if self.coverage == "slices":

@@ -18,6 +18,10 @@ export type VariantDeltaResponse = Schemas["VariantDeltaResponse"];
 export type LegacyAnalysisResponse = Schemas["LegacyAnalysisResponse"];
 export type SaturationResponse = Schemas["SaturationResponse"];
 export type ErrorBody = Schemas["ErrorBody"];
+export type Resolution = Schemas["Resolution"];
+export type ResolveResult = Schemas["ResolveResult"];
+export type ResolveResponse = Schemas["ResolveResponse"];
+export type AlleleResults = Schemas["AlleleResults"];
 
 /** A variant in any notation the service reads (positions 1-based), or its fields. */
 export type VariantInput = string | VariantFields;
@@ -73,8 +77,15 @@ export class ServiceError extends Error {
   }
 }
 
-export function isVariantError(outcome: VariantResult | VariantError): outcome is VariantError {
+export function isVariantError(
+  outcome: VariantResult | VariantError | AlleleResults | ResolveResult,
+): outcome is VariantError {
   return "error" in outcome;
+}
+
+/** An rsID with several alternate alleles: one result per allele under its one input. */
+export function isAlleleResults(outcome: VariantResult | VariantError | AlleleResults): outcome is AlleleResults {
+  return "alleles" in outcome;
 }
 
 type Query = Record<string, string | number | boolean | null | undefined>;
@@ -107,8 +118,18 @@ export class Evo2Client {
     return this.request("POST", "/score", { body: { sequences, ...options } });
   }
 
-  /** POST /variant-delta with one variant: its result, or a ServiceError when it cannot be scored. */
-  async variantDelta(variant: VariantInput, options: VariantDeltaOptions = {}): Promise<VariantResult> {
+  /** POST /resolve: notations (rsIDs, HGVS, gene:c., genomic) → genomic variants, not scored. */
+  resolve(variants: VariantInput | VariantInput[], options: { genome?: string } = {}): Promise<ResolveResponse> {
+    const body = Array.isArray(variants) ? { variants, ...options } : { variant: variants, ...options };
+    return this.request("POST", "/resolve", { body });
+  }
+
+  /** POST /variant-delta with one variant: its result (an rsID with several alleles: AlleleResults),
+   * or a ServiceError when it cannot be scored. */
+  async variantDelta(
+    variant: VariantInput,
+    options: VariantDeltaOptions = {},
+  ): Promise<VariantResult | AlleleResults> {
     const response = await this.request<VariantDeltaResponse>("POST", "/variant-delta", {
       body: { variant, ...options },
     });

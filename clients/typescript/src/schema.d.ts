@@ -75,6 +75,9 @@ export interface paths {
         /**
          * Variant Delta
          * @description Delta log-likelihood (alt − ref) of one variant or a list, with a calibrated label.
+         *
+         *     rsIDs and HGVS are resolved first (each result's `resolution` says to what); an rsID with several
+         *     alternate alleles is one entry with a result per allele (`alleles`).
          */
         post: operations["variant_delta_variant_delta_post"];
         delete?: never;
@@ -128,10 +131,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve
+         * @description Notations → genomic variants, without scoring: rsIDs (each alternate allele), HGVS on RefSeq
+         *     transcripts, gene symbols (MANE Select); genomic input has its reference allele checked (or read).
+         *     For frontends that show the mapping before scoring it with `/variant-delta`.
+         */
+        post: operations["resolve_resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AlleleResults
+         * @description An input that means several variants (an rsID with several alternate alleles in dbSNP): each
+         *     allele scored, in dbSNP's order, under the one input.
+         */
+        AlleleResults: {
+            /**
+             * Input
+             * @description The variant as sent.
+             */
+            input: string;
+            /** Rsid */
+            rsid: string;
+            /**
+             * Alleles
+             * @description One result per alternate allele (its resolution says which: allele i of n).
+             */
+            alleles: (components["schemas"]["VariantResult"] | components["schemas"]["VariantError"])[];
+        };
         /** DeltaContextBody */
         DeltaContextBody: {
             /**
@@ -263,6 +307,129 @@ export interface components {
              * @description Fitted probability that the prediction is right; null without a label or without a logistic fit. The X-Evo2-Note response header says why, and warns when the genome was assumed.
              */
             classification_confidence: number | null;
+        };
+        /**
+         * Resolution
+         * @description What a notation was resolved to: the genomic variant scored, and what was used to place it.
+         */
+        Resolution: {
+            /**
+             * Notation
+             * @description The kind of notation sent.
+             * @enum {string}
+             */
+            notation: "genomic" | "rsid" | "hgvs";
+            /**
+             * Variant
+             * @description The genomic variant, chrom:pos:ref:alt, pos 1-based, left-aligned as in VCF (indels carry the base before them).
+             */
+            variant: string;
+            /** Chrom */
+            chrom: string;
+            /**
+             * Pos
+             * @description 1-based position (VCF).
+             */
+            pos: number;
+            /** Ref */
+            ref: string;
+            /** Alt */
+            alt: string;
+            /**
+             * Genome
+             * @enum {string}
+             */
+            genome: "hg38" | "hg19";
+            /**
+             * Transcript
+             * @description The transcript used (with its version), e.g. NM_007294.4; null for rsIDs.
+             */
+            transcript?: string | null;
+            /**
+             * Gene
+             * @description Its gene symbol.
+             */
+            gene?: string | null;
+            /**
+             * Selection
+             * @description How the transcript was chosen: 'given' (named in the notation) or 'MANE Select' (the gene's MANE Select transcript, for a gene symbol).
+             */
+            selection?: string | null;
+            /**
+             * Record Source
+             * @description Where the gene model or dbSNP record came from: 'bundled:…', 'file:…', 'ucsc:hg38.ncbiRefSeq', 'ucsc:hg38.dbSnp155'.
+             */
+            record_source?: string | null;
+            /**
+             * Hgvs C
+             * @description The change in HGVS on the transcript, normalised: 3'-shifted along the transcript's strand (leftwards on the genome for a minus-strand gene such as BRCA1).
+             */
+            hgvs_c?: string | null;
+            /**
+             * Hgvs G
+             * @description The change in HGVS g. on the chromosome's RefSeq accession, 3'-shifted on the plus strand.
+             */
+            hgvs_g?: string | null;
+            /** Rsid */
+            rsid?: string | null;
+            /**
+             * Allele
+             * @description For an rsID: this allele's 1-based rank among dbSNP's alternates.
+             */
+            allele?: number | null;
+            /**
+             * Alleles
+             * @description For an rsID: how many alternate alleles dbSNP gives.
+             */
+            alleles?: number | null;
+        };
+        /** ResolveRequest */
+        ResolveRequest: {
+            /**
+             * Variant
+             * @description One notation: 'chr17:43119628:T:G', 'chr17-43119628-T-G', '17:43119628 T>G', 'chr17:g.43119628T>G', 'NC_000017.11:g.43119628T>G' (positions 1-based), a dbSNP rsID ('rs80357906'), HGVS on a versioned RefSeq transcript ('NM_007294.4:c.5266dupC', 'NM_007294.4:c.4186-2A>G', 'NM_007294.4:c.-20G>A', 'NM_007294.4:c.*15A>G', del, dup, ins, delins; n. on NR_), a gene symbol with c. ('BRCA1:c.181T>G': its MANE Select transcript), or fields.
+             * @example rs80357906
+             * @example NM_007294.4:c.5266dupC
+             * @example BRCA1:c.181T>G
+             */
+            variant?: string | components["schemas"]["VariantFields"] | null;
+            /**
+             * Variants
+             * @description Several notations, answered in order; one bad notation does not sink the others.
+             */
+            variants?: (string | components["schemas"]["VariantFields"])[] | null;
+            /**
+             * Genome
+             * @description Genome build: hg38 or hg19 (GRCh38, GRCh37 accepted). Default: the server's default_genome (GET /info, defaults.genome).
+             * @example hg38
+             */
+            genome?: string | null;
+        };
+        /** ResolveResponse */
+        ResolveResponse: {
+            /**
+             * Genome
+             * @enum {string}
+             */
+            genome: "hg38" | "hg19";
+            /**
+             * Results
+             * @description One entry per input, in input order.
+             */
+            results: (components["schemas"]["ResolveResult"] | components["schemas"]["VariantError"])[];
+        };
+        /** ResolveResult */
+        ResolveResult: {
+            /**
+             * Input
+             * @description The notation as sent.
+             */
+            input: string;
+            /**
+             * Resolutions
+             * @description The genomic variant(s) it means: one, or one per alternate allele of an rsID.
+             */
+            resolutions: components["schemas"]["Resolution"][];
         };
         /** ResultWarning */
         ResultWarning: {
@@ -463,8 +630,11 @@ export interface components {
         VariantDeltaRequest: {
             /**
              * Variant
-             * @description One variant: 'chr17:43119628:T:G', 'chr17-43119628-T-G', '17:43119628 T>G', 'chr17:g.43119628T>G', 'NC_000017.11:g.43119628T>G' (positions 1-based), or fields.
+             * @description One variant: 'chr17:43119628:T:G', 'chr17-43119628-T-G', '17:43119628 T>G', 'chr17:g.43119628T>G', 'NC_000017.11:g.43119628T>G' (positions 1-based), a dbSNP rsID ('rs80357906'), HGVS on a versioned RefSeq transcript ('NM_007294.4:c.5266dupC', 'NM_007294.4:c.4186-2A>G', 'NM_007294.4:c.-20G>A', 'NM_007294.4:c.*15A>G', del, dup, ins, delins; n. on NR_), a gene symbol with c. ('BRCA1:c.181T>G': its MANE Select transcript), or fields.
              * @example chr17:43119628:T:G
+             * @example rs80357906
+             * @example NM_007294.4:c.5266dupC
+             * @example BRCA1:c.181T>G
              */
             variant?: string | components["schemas"]["VariantFields"] | null;
             /**
@@ -519,9 +689,9 @@ export interface components {
             window: number;
             /**
              * Results
-             * @description One entry per variant, in input order.
+             * @description One entry per input, in input order: its result, its error, or for an rsID with several alternate alleles one entry holding a result per allele ('alleles').
              */
-            results: (components["schemas"]["VariantResult"] | components["schemas"]["VariantError"])[];
+            results: (components["schemas"]["VariantResult"] | components["schemas"]["AlleleResults"] | components["schemas"]["VariantError"])[];
         };
         /** VariantError */
         VariantError: {
@@ -688,6 +858,8 @@ export interface components {
              * @description Things to know about this answer, e.g. 'genome_assumed': no genome was sent and no reference allele could confirm the default build.
              */
             warnings?: components["schemas"]["ResultWarning"][];
+            /** @description For an rsID or HGVS on a transcript or gene: the genomic variant it was resolved to, the transcript and gene used, the normalised HGVS (null for genomic input). */
+            resolution?: components["schemas"]["Resolution"] | null;
         };
     };
     responses: never;
@@ -1197,6 +1369,120 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SaturationResponse"];
+                };
+            };
+            /** @description Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request's headers or body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request does not match the schema */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited: requests or model tokens (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UCSC answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Overloaded, upstream unavailable or model unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UCSC timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    resolve_resolve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResolveResponse"];
                 };
             };
             /** @description Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits) */

@@ -57,7 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             reverse_complement=options.reverse_complement,
             version=__version__,
         )
-        job = BulkJob.open(args.input, args.output, options, run, genome_given=args.genome is not None)
+        job = BulkJob.open(
+            args.input,
+            args.output,
+            options,
+            run,
+            genome_given=args.genome is not None,
+            resolver=parts.resolver,
+            loop=loop,
+        )
         counts = job.run(
             local_map_fn(parts.engine, loop=loop),
             chunk_rows=args.chunk_rows,
@@ -74,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 130
     finally:
+        loop.run_until_complete(parts.resolver.aclose())
         loop.run_until_complete(parts.genome.aclose())
         loop.close()
     print(f"{args.output}: {counts}", file=sys.stderr)

@@ -7,20 +7,26 @@ the server parses): the same row gives the same variant, or the same error, on b
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from clients.files import READ_ERROR, InputRow
 from clients.files import read_variants as read_file
 from clients.files.read import parse_tsv, parse_vcf
-from service.coords import Variant, check_genome, make_variant, names_build, parse_variant
+from service.coords import Variant, check_genome, make_variant, names_build
 from service.errors import InvalidRequest, ServiceError
 from service.jobs.bulk.rows import BulkRow
+from service.notation import Notation, parse_notation
+from service.resolve.resolver import Resolver, resolve_all
+
+#: Error type of a row whose rsID has several alternate alleles (one row holds one variant).
+MULTIPLE_ALLELES = "multiple_alleles"
 
 
-def _variant(row: InputRow, genome: str) -> Variant:
+def _variant(row: InputRow, genome: str) -> Notation:
     payload = row.payload
     if isinstance(payload, str):
-        return parse_variant(payload, genome=genome)
+        return parse_notation(payload, genome=genome)
     assert payload is not None
     return make_variant(payload["chrom"], payload["pos"], payload.get("ref"), payload["alt"], genome=genome)
 
@@ -40,6 +46,8 @@ def parse_row(row: InputRow, *, genome: str, genome_given: bool = True) -> BulkR
         variant = _variant(row, row_genome)
     except ServiceError as exc:
         return BulkRow(*shown, row_genome, None, exc.to_dict())
+    if not isinstance(variant, Variant):
+        return BulkRow(*shown, row_genome, None, to_resolve=variant)
     fields = row.payload if isinstance(row.payload, dict) else {}
     assumed = not genome_given and row.genome is None and variant.ref is None
     assumed = assumed and not names_build(str(fields.get("chrom", "")))
@@ -49,6 +57,34 @@ def parse_row(row: InputRow, *, genome: str, genome_given: bool = True) -> BulkR
 def parse_rows(rows: Iterable[InputRow], *, genome: str, genome_given: bool = True) -> list[BulkRow]:
     genome = check_genome(genome)
     return [parse_row(row, genome=genome, genome_given=genome_given) for row in rows]
+
+
+async def resolve_rows(rows: Sequence[BulkRow], resolver: Resolver) -> list[BulkRow]:
+    """Rows with an rsID or HGVS notation resolved into their variant (or their error, as the API
+    answers it; an rsID with several alleles: ``multiple_alleles``, naming them); the others as they are."""
+    pending = [row for row in rows if row.to_resolve is not None]
+    done: dict[int, BulkRow] = {}
+    for genome in dict.fromkeys(row.genome for row in pending):
+        group = [row for row in pending if row.genome == genome]
+        items = [(row.input, row.to_resolve) for row in group]
+        outcomes = await resolve_all(resolver, items, genome, check_genomic=False)  # type: ignore[arg-type]
+        for row, outcome in zip(group, outcomes, strict=True):
+            done[row.index] = _resolved(row, outcome)
+    return [done.get(row.index, row) for row in rows]
+
+
+def _resolved(row: BulkRow, outcome: object) -> BulkRow:
+    if isinstance(outcome, ServiceError):
+        return replace(row, error=outcome.to_dict(), to_resolve=None)
+    assert isinstance(outcome, list)
+    if len(outcome) == 1:
+        return replace(row, variant=outcome[0].variant, to_resolve=None)
+    alleles = ", ".join(str(r.variant) for r in outcome)
+    message = (
+        f"{row.input} has {len(outcome)} alternate alleles ({alleles}): a file row holds one variant, so "
+        "give each as its own row (chrom pos ref alt)"
+    )
+    return replace(row, error={"type": MULTIPLE_ALLELES, "message": message}, to_resolve=None)
 
 
 # --- shorthands over lines or a path (the tests' and older callers') ----------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.coords import Variant
+from service.notation import RsId, TranscriptVariant
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,5 @@ class BulkRow:
     error: dict[str, Any] | None = None
     #: Scored on the default genome with no reference allele to confirm it (a ``genome_assumed`` warning).
     genome_assumed: bool = False
+    #: An rsID or HGVS notation still to resolve into ``variant`` (``read.resolve_rows``).
+    to_resolve: RsId | TranscriptVariant | None = None

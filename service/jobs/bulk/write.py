@@ -8,6 +8,7 @@ error may pass are scored again, the rest is scored, in input order.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,10 @@ from clients.files import (
     scored_record,
 )
 from service.domain.options import DeltaOptions
-from service.jobs.bulk.read import parse_rows
+from service.jobs.bulk.read import parse_rows, resolve_rows
 from service.jobs.bulk.rows import BulkRow
 from service.jobs.bulk.score import BulkResult, MapFn, run_bulk
+from service.resolve.resolver import Resolver
 
 __all__ = ["COLUMNS", "BulkJob", "record_of", "summary"]
 
@@ -58,14 +60,19 @@ class BulkJob:
         run: RunInfo,
         *,
         genome_given: bool = True,
+        resolver: Resolver | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> BulkJob:
         """Read ``input`` and open ``output`` (resuming it); ``ValueError`` / ``OSError`` when either
-        cannot be used, before anything is scored."""
+        cannot be used, before anything is scored. Rows with rsIDs or HGVS are resolved with
+        ``resolver`` (default: the one ``Settings`` describe), on ``loop`` (default: a new one)."""
         source = read_variants(input)
         if not source.rows:
             empty = not Path(input).read_bytes().strip()
             raise ValueError(f"{input} is empty" if empty else f"{input} holds no variants")
         rows = parse_rows(source.rows, genome=options.genome, genome_given=genome_given)
+        if any(row.to_resolve is not None for row in rows):
+            rows = _resolve(rows, resolver, loop)
         writer = ResultWriter(Path(output), source, run)
         done = writer.open()
         return cls(source, rows, options, writer, done)
@@ -93,6 +100,27 @@ class BulkJob:
         finally:
             self.writer.close()
         return {**summary(results), "already_done": len(self.done)}
+
+
+def _resolve(
+    rows: list[BulkRow], resolver: Resolver | None, loop: asyncio.AbstractEventLoop | None
+) -> list[BulkRow]:
+    async def run() -> list[BulkRow]:
+        if resolver is not None:
+            return await resolve_rows(rows, resolver)
+        from service.compose import build_genome, build_resolver
+        from service.settings import Settings
+
+        settings = Settings()
+        genome = build_genome(settings)
+        own = build_resolver(settings, genome)
+        try:
+            return await resolve_rows(rows, own)
+        finally:
+            await own.aclose()
+            await genome.aclose()
+
+    return loop.run_until_complete(run()) if loop is not None else asyncio.run(run())
 
 
 def summary(results: Sequence[BulkResult]) -> dict[str, int]:
