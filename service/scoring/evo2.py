@@ -16,8 +16,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from service.scoring.evo2_models import (
     Evo2ModelSpec,
     get_model_spec,
 )
+from service.scoring.prefix import GroupLogProbs, PrefixGroup, log_probs_by_windows
 
 #: Retry-After (seconds) of a GPU out-of-memory answer: a retry helps only if other work held the
 #: memory at the time; a smaller window is the real fix.
@@ -40,6 +41,8 @@ ALPHABET = "ACGTN"
 _ALLOWED = frozenset(ALPHABET)
 
 _OOM_MARKERS = ("out of memory", "cufft_alloc_failed")
+
+T = TypeVar("T")
 
 
 def encode_dna(seq: str) -> np.ndarray:
@@ -110,6 +113,23 @@ def unmet_requirements(spec: Evo2ModelSpec, *, device: str, use_kernels: bool = 
     return problems
 
 
+def picked_log_probs(logits: Any, targets: Any) -> np.ndarray:
+    """``log_softmax(logits)[target]`` per position (float32 arithmetic, as float64), without the full
+    log-softmax: logits (B, n, vocab), targets (B, n) → (B, n)."""
+    logits = logits.float()
+    picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(dim=-1)
+    result: np.ndarray = picked.double().cpu().numpy()
+    return result
+
+
+def _continuation_problem(model: Any) -> str | None:
+    try:
+        from service.scoring.evo2_state import unsupported_reason
+    except ImportError as exc:  # torch missing: no model either
+        return str(exc)
+    return unsupported_reason(model)
+
+
 def _is_out_of_memory(exc: BaseException) -> bool:
     import torch
 
@@ -136,6 +156,7 @@ class Evo2Scorer:
         max_batch_tokens: int = 65536,
         max_length: int,
         use_kernels: bool = False,
+        continuation: bool = True,
     ) -> None:
         if max_batch_tokens < 1:
             raise ValueError("max_batch_tokens must be at least 1")
@@ -149,9 +170,13 @@ class Evo2Scorer:
         self.max_length = int(max_length)
         self.use_kernels = use_kernels
         self.stats = ScorerStats()
-        self._lock = threading.Lock()
+        #: Serialises all model work (``log_probs`` may be called from several threads).
+        self.lock = threading.Lock()
         #: Per sequence length, the largest batch known to fit after an out-of-memory split.
         self._batch_caps: dict[int, int] = {}
+        #: Why alternates cannot continue from a reference's state (``None``: they can).
+        self.continuation_unavailable = _continuation_problem(model) if continuation else "turned off"
+        self.continuation = self.continuation_unavailable is None
 
     # ------------------------------------------------------------------ construction
 
@@ -215,12 +240,8 @@ class Evo2Scorer:
 
     # ------------------------------------------------------------------ Scorer protocol
 
-    def log_probs(self, seqs: Sequence[str]) -> list[np.ndarray]:
-        """Per-position log-probabilities (float64, length ``len(s) - 1``), in input order.
-
-        Sequences are grouped by length; each group is cut into batches of at most
-        ``max_batch_tokens`` tokens (at least one sequence), one forward pass per batch.
-        """
+    def check_sequences(self, seqs: Sequence[str]) -> list[np.ndarray]:
+        """Token ids of ``seqs``; ``InvalidSequence`` / ``LimitExceeded`` for one the model cannot take."""
         tokens = [encode_dna(seq) for seq in seqs]
         for seq_tokens in tokens:
             if seq_tokens.size > self.max_length:
@@ -229,6 +250,15 @@ class Evo2Scorer:
                     f"of {self.name}",
                     detail={"length": int(seq_tokens.size), "max_length": self.max_length},
                 )
+        return tokens
+
+    def log_probs(self, seqs: Sequence[str]) -> list[np.ndarray]:
+        """Per-position log-probabilities (float64, length ``len(s) - 1``), in input order.
+
+        Sequences are grouped by length; each group is cut into batches of at most
+        ``max_batch_tokens`` tokens (at least one sequence), one forward pass per batch.
+        """
+        tokens = self.check_sequences(seqs)
         results: list[np.ndarray | None] = [None] * len(tokens)
         groups: dict[int, list[int]] = {}
         for index, seq_tokens in enumerate(tokens):
@@ -240,15 +270,22 @@ class Evo2Scorer:
         for length, indices in groups.items():
             start = 0
             while start < len(indices):
-                with self._lock:
-                    per_batch = max(1, self.max_batch_tokens // length)
-                    per_batch = min(per_batch, self._batch_caps.get(length, per_batch))
-                    chunk = indices[start : start + per_batch]
+                with self.lock:
+                    chunk = indices[start : start + self.batch_size(length)]
                     rows = self._score_batch(np.stack([tokens[i] for i in chunk]))
                 for index, row in zip(chunk, rows, strict=True):
                     results[index] = row
                 start += len(chunk)
         return [r if r is not None else np.zeros(0, dtype=np.float64) for r in results]
+
+    def log_probs_continued(self, groups: Sequence[PrefixGroup]) -> list[GroupLogProbs]:
+        """Alternate windows from their reference's prefix state (``service.scoring.prefix``); every
+        window a full pass when continuation is unavailable or off. Same results to round-off."""
+        if not self.continuation:
+            return log_probs_by_windows(self.log_probs, groups)
+        from service.scoring.evo2_continue import continued_log_probs
+
+        return continued_log_probs(self, groups)
 
     def describe(self) -> dict[str, Any]:
         spec = MODELS.get(self.name)
@@ -260,6 +297,7 @@ class Evo2Scorer:
             "context_length": self.max_length,
             "max_batch_tokens": self.max_batch_tokens,
             "use_kernels": self.use_kernels,
+            "continuation": {"enabled": self.continuation, "unavailable": self.continuation_unavailable},
             "parameters": self._parameter_count(),
             "requirements": spec.requirements() if spec is not None else {},
         }
@@ -273,28 +311,43 @@ class Evo2Scorer:
         """
         if tokens.ndim != 2 or tokens.shape[1] < 2:
             raise ValueError("tokens must be a 2-D array with at least two columns")
-        with self._lock:
+        with self.lock:
             return self._forward(tokens)
 
     def _score_batch(self, tokens: np.ndarray) -> np.ndarray:
         """Forward ``tokens``; on out-of-memory, halve the batch and retry down to one sequence."""
+        rows = self.split_on_oom(
+            lambda lo, hi: list(self._forward(tokens[lo:hi])), len(tokens), tokens.shape[1]
+        )
+        return np.stack(rows)
+
+    def split_on_oom(self, run: Callable[[int, int], list[T]], count: int, length: int) -> list[T]:
+        """``run(0, count)``; on out-of-memory, halved ranges down to one sequence, remembering per
+        ``length`` the largest batch that fits. Callers hold the lock."""
+        return self._split(run, 0, count, length)
+
+    def _split(self, run: Callable[[int, int], list[T]], lo: int, hi: int, length: int) -> list[T]:
         try:
-            return self._forward(tokens)
+            return run(lo, hi)
         except Exception as exc:
             if not _is_out_of_memory(exc):
                 raise
         # Outside the except block, so the failed attempt's tensors (held by the traceback) are freed.
         self._release_cache()
-        count, length = tokens.shape
-        if count == 1:
+        if hi - lo == 1:
             raise ModelUnavailable(
                 f"GPU out of memory scoring a {length}-bp sequence; use a smaller window",
                 detail={"model": self.name, "length": int(length)},
                 retry_after=OOM_RETRY_AFTER_S,
             )
-        half = (count + 1) // 2
+        half = (hi - lo + 1) // 2
         self._batch_caps[length] = min(self._batch_caps.get(length, half), half)
-        return np.concatenate([self._score_batch(tokens[:half]), self._score_batch(tokens[half:])])
+        return self._split(run, lo, lo + half, length) + self._split(run, lo + half, hi, length)
+
+    def batch_size(self, length: int) -> int:
+        """Sequences of ``length`` tokens per forward pass (``max_batch_tokens``, OOM-learnt caps)."""
+        per_batch = max(1, self.max_batch_tokens // max(1, length))
+        return min(per_batch, self._batch_caps.get(length, per_batch))
 
     def _forward(self, tokens: np.ndarray) -> np.ndarray:
         import torch
@@ -305,11 +358,7 @@ class Evo2Scorer:
             input_ids = torch.from_numpy(np.ascontiguousarray(tokens, dtype=np.int64)).to(self.device)
             output = self.model(input_ids)
             logits = output[0] if isinstance(output, tuple) else output
-            logits = logits[:, :-1].float()
-            targets = input_ids[:, 1:].unsqueeze(-1)
-            # log_softmax(logits)[target] without materialising the full log-softmax.
-            picked = logits.gather(-1, targets).squeeze(-1) - torch.logsumexp(logits, dim=-1)
-            result: np.ndarray = picked.double().cpu().numpy()
+            result = picked_log_probs(logits[:, :-1], input_ids[:, 1:])
         self.stats.record(
             sequences=count,
             forward_passes=1,
