@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from service.coords import GENOMES
 from service.domain.calibration import Calibration, load_calibration
 from service.domain.delta import DeltaEngine, WindowLimits
-from service.domain.score_cache import ScoreCache
+from service.domain.score_cache import PairCache, ScoreCache
 from service.domain.sequences import SequenceLimits
 from service.genome.base import GenomeSource
 from service.genome.layered import LayeredGenome
@@ -96,6 +96,7 @@ def build_runner(settings: Settings, scorer: Scorer) -> ModelRunner:
         retry_after_s=settings.queue_retry_after_s,
         batch_wait_ms=settings.batch_wait_ms,
         batch_max_tokens=settings.batch_max_tokens,
+        continuation=settings.prefix_continuation,
     )
 
 
@@ -118,7 +119,9 @@ def build_parts(
         calibration,
         windows=WindowLimits(settings.default_window, settings.min_window, max_window),
         cluster_max_bp=settings.cluster_max_bp,
+        chunk_tokens=settings.request_chunk_tokens,
         cache=ScoreCache(settings.ref_cache_bytes),
+        pair_cache=PairCache(settings.pair_cache_bytes),
     )
     limits = SequenceLimits(
         max_sequences=settings.max_sequences,

@@ -82,6 +82,21 @@ class Settings(BaseSettings):
     ref_cache_bytes: int = Field(
         256 * 2**20, ge=0, description="Byte bound of the reference-window score cache (0 = off)."
     )
+    # --- Evo 2 engine (#14) ---------------------------------------------------------------------------
+    prefix_continuation: bool = Field(
+        True,
+        description="Score each alternate window from its reference's prefix state where the scorer can "
+        "(Evo 2); off: every window a full forward pass. Same results to round-off.",
+    )
+    pair_cache_bytes: int = Field(
+        16 * 2**20, ge=0, description="Byte bound of the scored-pair cache (about 512 B per pair; 0 = off)."
+    )
+    request_chunk_tokens: int = Field(
+        1_048_576,
+        ge=1,
+        description="Window bases a request sends to the model at once; each chunk is reduced to what the "
+        "deltas need before the next (bounds a request's memory).",
+    )
     max_saturation_bp: int = Field(512, ge=1, description="Longest region of one /saturation request.")
 
     # --- bulk jobs ---------------------------------------------------------------------------------

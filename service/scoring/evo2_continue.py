@@ -184,16 +184,16 @@ def _continue(
         targets = _tokens([alt[p + 1 :] for _, alt in items])
         refs = [index for index, _ in items]
 
-        def run(lo: int, hi: int) -> list[np.ndarray]:
-            return _continuation_pass(scorer, tokens[lo:hi], targets[lo:hi], states, refs[lo:hi], p)
-
         start = 0
         while start < len(items):
-            size = scorer.batch_size(n)
+
+            def run(lo: int, hi: int, at: int = start) -> list[np.ndarray]:
+                rows = slice(at + lo, at + hi)
+                return _continuation_pass(scorer, tokens[rows], targets[rows], states, refs[rows], p)
+
+            size = min(scorer.batch_size(n), len(items) - start)
             with scorer.lock:
-                suffixes += scorer.split_on_oom(
-                    lambda lo, hi, s=start: run(s + lo, s + hi), min(size, len(items) - start), n
-                )
+                suffixes += scorer.split_on_oom(run, size, n)
             start += size
     out = {}
     for k, (index, alt) in enumerate(items):

@@ -188,7 +188,7 @@ def causal_fir(extended: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
     if k >= FFT_TAPS:
         size = 2 * extended.shape[-1]
         spectrum = torch.fft.rfft(taps, n=size) / size
-        y = torch.fft.irfft(torch.fft.rfft(extended, n=size) * spectrum, n=size, norm="forward")
+        y: torch.Tensor = torch.fft.irfft(torch.fft.rfft(extended, n=size) * spectrum, n=size, norm="forward")
         return y[..., k - 1 : k - 1 + n]
     y = taps[:, :1] * extended[..., k - 1 :]
     for j in range(1, k):
@@ -213,8 +213,7 @@ def gates(f: Any, z_pre: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torc
 
     if f.config.interleave:
         z_pre = interleave(z_pre)
-    d = f.hidden_size
-    x2, x1, v = z_pre.split([d, d, d], dim=1)
+    x2, x1, v = z_pre.chunk(3, dim=1)  # hidden_size channels each
     if f.hyena_flip_x1x2:
         x1, x2 = x2, x1
     return x2, x1, v
@@ -231,7 +230,8 @@ def _inner_fir(f: Any, x1v: torch.Tensor, history: torch.Tensor) -> torch.Tensor
     y = causal_fir(extended, (h if long else h.flip(-1)).to(work))
     bias = f.D
     if long:
-        return (y + x1v.to(work) * bias.to(work)[:, None]).to(x1v.dtype)
+        gated: torch.Tensor = (y + x1v.to(work) * bias.to(work)[:, None]).to(x1v.dtype)
+        return gated
     y = y.to(x1v.dtype)
     if bias is not None:
         y = y + bias[None, :, None]
@@ -257,7 +257,8 @@ def _long_filter(f: Any, x1v: torch.Tensor, state: torch.Tensor | None) -> torch
     y = torch.fft.irfft(x_spectrum * spectrum, n=fft_size, norm="forward")[..., :n]
     if state is not None:
         y = y + torch.einsum("bds,dsn->bdn", state.to(work) * residues, decay[..., 1:])
-    return y.to(x1v.dtype)
+    out: torch.Tensor = y.to(x1v.dtype)
+    return out
 
 
 def _hyena_mix(f: Any, z: torch.Tensor, state: HyenaState | None) -> torch.Tensor:
@@ -356,7 +357,8 @@ def _attention_mix(
     if state is not None:
         k, v = _after(state.k, k, rows), _after(state.v, v, rows)
     context = _attend(q, k, v, offset)
-    return mha.out_proj(context.reshape(*context.shape[:2], -1))
+    out: torch.Tensor = mha.out_proj(context.reshape(*context.shape[:2], -1))
+    return out
 
 
 # --------------------------------------------------------------------------- the walk

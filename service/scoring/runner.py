@@ -7,6 +7,11 @@ scorer call of at most ``batch_max_tokens`` bases, duplicate sequences are score
 scorer runs in one worker thread, one call at a time, so the event loop keeps answering /health and
 genome fetches while the model computes. A scorer call that outlasts ``timeout_s`` answers
 ``ModelUnavailable`` (503). ``batch_max_tokens=0`` turns merging off (each job is one scorer call).
+
+``continued(groups)`` scores reference windows with their alternates: through the scorer's
+``log_probs_continued`` (each alternate from its reference's prefix state) when ``continuation`` is on
+and the scorer has it, else as full passes of every window through ``log_probs``: the same answers
+to round-off either way.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numpy as np
 from service.errors import Overloaded
 from service.scoring.base import Scorer
 from service.scoring.batcher import MicroBatcher
+from service.scoring.prefix import GroupLogProbs, PrefixGroup, group_sequences, regroup, supports_continuation
 
 
 class ModelRunner:
@@ -31,13 +37,16 @@ class ModelRunner:
         retry_after_s: float,
         batch_wait_ms: float,
         batch_max_tokens: int,
+        continuation: bool,
     ) -> None:
         self.scorer = scorer
+        #: Alternates continue from their reference's state (the scorer can, and the setting is on).
+        self.continuation = continuation and supports_continuation(scorer)
         self.max_queue = max_queue
         self.timeout_s = timeout_s
         self.retry_after_s = retry_after_s
         self.batcher = MicroBatcher(
-            scorer.log_probs,
+            self._score,
             wait_ms=batch_wait_ms,
             max_tokens=batch_max_tokens,
             timeout_s=timeout_s,
@@ -61,7 +70,27 @@ class ModelRunner:
         Raises ``Overloaded`` when ``max_queue`` jobs are already waiting and ``ModelUnavailable``
         when the scorer call does not finish within ``timeout_s``.
         """
-        if not seqs:
+        return await self._submit(list(seqs))
+
+    async def continued(self, groups: Sequence[PrefixGroup]) -> list[GroupLogProbs]:
+        """Log-probs of each group's reference (at least where ``need_ref``) and alternates, in order."""
+        if self.continuation:
+            return await self._submit(list(groups))
+        seqs = group_sequences(groups)
+        return regroup(groups, dict(zip(seqs, await self._submit(seqs), strict=True)))
+
+    def _score(self, items: list[Any]) -> list[Any]:
+        """One scorer call (worker thread): sequences through ``log_probs``, groups together."""
+        seqs = [item for item in items if isinstance(item, str)]
+        groups = [item for item in items if isinstance(item, PrefixGroup)]
+        done: dict[Any, Any] = dict(zip(seqs, self.scorer.log_probs(seqs), strict=True)) if seqs else {}
+        if groups:
+            continued = self.scorer.log_probs_continued(groups)  # type: ignore[attr-defined]
+            done.update(zip(groups, continued, strict=True))
+        return [done[item] for item in items]
+
+    async def _submit(self, items: list[Any]) -> list[Any]:
+        if not items:
             return []
         if self._pending >= self.max_queue:
             raise Overloaded(
@@ -71,7 +100,7 @@ class ModelRunner:
             )
         self._pending += 1
         try:
-            return await self.batcher.submit(seqs)
+            return await self.batcher.submit(items)
         finally:
             self._pending -= 1
 
@@ -82,6 +111,7 @@ class ModelRunner:
             "max_queue": self.max_queue,
             "batch_wait_ms": self.batcher.wait_s * 1000,
             "batch_max_tokens": self.batcher.max_tokens,
+            "continuation": self.continuation,
             **self.batcher.stats.snapshot(),
         }
 

@@ -113,17 +113,27 @@ async def test_a_sequence_scored_by_the_call_running_when_a_job_queued_is_not_re
     assert scorer.calls == [["AAAA"], ["CCCC"]]
 
 
-async def test_a_caller_arriving_within_the_wait_is_merged():
+async def test_a_lone_job_does_not_wait_for_company():
+    # Changed on purpose (#14): an idle single request spent most of its time in the batch wait.
     scorer = FakeScorer()
     batcher = micro_batcher(scorer.log_probs, wait_ms=2000, max_tokens=8)
+    check(await asyncio.wait_for(batcher.submit(["AAAA"]), 1.0), ["AAAA"])
+    assert scorer.calls == [["AAAA"]]
+
+
+async def test_a_burst_waits_for_company_within_the_wait():
+    scorer = FakeScorer()
+    batcher = micro_batcher(scorer.log_probs, wait_ms=2000, max_tokens=12)
     first = asyncio.create_task(batcher.submit(["AAAA"]))
+    second = asyncio.create_task(batcher.submit(["CCCC"]))  # queued together: a burst
     await asyncio.sleep(0.01)
     assert scorer.calls == []  # still waiting for company
-    # The second job fills max_tokens, so the batch leaves at once instead of after 2 s.
-    second = await asyncio.wait_for(batcher.submit(["CCCC"]), 5)
-    check(second, ["CCCC"])
+    # The third job fills max_tokens, so the batch leaves at once instead of after 2 s.
+    third = await asyncio.wait_for(batcher.submit(["GGGG"]), 5)
+    check(third, ["GGGG"])
     check(await first, ["AAAA"])
-    assert scorer.calls == [["AAAA", "CCCC"]]
+    check(await second, ["CCCC"])
+    assert scorer.calls == [["AAAA", "CCCC", "GGGG"]]
 
 
 async def test_calls_hold_at_most_max_tokens_and_a_big_job_is_split():

@@ -64,6 +64,7 @@ def model_runner(scorer: Scorer, **options: Any) -> ModelRunner:
         "retry_after_s": s.queue_retry_after_s,
         "batch_wait_ms": s.batch_wait_ms,
         "batch_max_tokens": s.batch_max_tokens,
+        "continuation": s.prefix_continuation,
     }
     return ModelRunner(scorer, **{**values, **options})
 
@@ -87,6 +88,7 @@ def delta_engine(
         load_calibration(runner.scorer.name, s.calibration_dir),
         windows=limits,
         cluster_max_bp=cluster_max_bp or s.cluster_max_bp,
+        chunk_tokens=s.request_chunk_tokens,
         cache=cache,
     )
 
