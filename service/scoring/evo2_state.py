@@ -34,9 +34,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-
-#: Query positions per attention step in a continuation (bounds the score matrix).
-QUERY_STEP = 1024
+from torch.nn.attention.bias import causal_lower_right
 
 
 @dataclass
@@ -311,25 +309,29 @@ def _qkv(mha: Any, x: torch.Tensor, offset: int) -> tuple[torch.Tensor, torch.Te
     return _rotate(mha, q, offset), _rotate(mha, k, offset), v
 
 
-def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, offset: int) -> torch.Tensor:
-    """Causal attention of queries at offset.. over keys 0..: q (B, n, H, d), k, v (B, offset+n, H, d)."""
-    n = q.shape[1]
+def _attend(mha: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, offset: int) -> torch.Tensor:
+    """Causal attention of queries at offset.. over keys 0..: q (B, n, H, d), k, v (B, offset+n, H, d).
+
+    Every query sees all prefix keys and the chunk's keys up to its own: a causal mask aligned to the
+    bottom right. On a GPU with flash-attn that is Vortex's own ``FlashCrossAttention`` (flash-attn 2
+    aligns causal masks so); on a CPU the prefix (no mask) and the chunk (causal) are two fused
+    attentions merged by their log-sum-exps, as a full pass's causal attention costs per query."""
+    if offset > 0 and q.is_cuda and mha.use_flash_attn:
+        context: torch.Tensor = mha.inner_cross_attn(q, torch.stack([k, v], dim=2))
+        return context
     qh, kh, vh = (t.transpose(1, 2) for t in (q, k, v))
-    if offset == 0 and n <= QUERY_STEP:
+    if offset == 0:
         return F.scaled_dot_product_attention(qh, kh, vh, is_causal=True).transpose(1, 2)
-    parts = []
-    keys = torch.arange(k.shape[1], device=q.device)
-    for lo in range(0, n, QUERY_STEP):
-        hi = min(n, lo + QUERY_STEP)
-        visible = offset + hi
-        rows = torch.arange(offset + lo, offset + hi, device=q.device)
-        mask = keys[None, :visible] <= rows[:, None]
-        parts.append(
-            F.scaled_dot_product_attention(
-                qh[:, :, lo:hi], kh[:, :, :visible], vh[:, :, :visible], attn_mask=mask
-            )
-        )
-    return torch.cat(parts, dim=2).transpose(1, 2)
+    fused = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+    if q.is_cuda or fused is None:
+        bias = causal_lower_right(q.shape[1], k.shape[1])
+        return F.scaled_dot_product_attention(qh, kh, vh, attn_mask=bias).transpose(1, 2)
+    before, before_lse = fused(qh, kh[:, :, :offset], vh[:, :, :offset], 0.0, False)[:2]
+    within, within_lse = fused(qh, kh[:, :, offset:], vh[:, :, offset:], 0.0, True)[:2]
+    top = torch.maximum(before_lse, within_lse)
+    w_before, w_within = (before_lse - top).exp()[..., None], (within_lse - top).exp()[..., None]
+    merged: torch.Tensor = (before * w_before + within * w_within) / (w_before + w_within)
+    return merged.transpose(1, 2)
 
 
 def _after(prefix: torch.Tensor, chunk: torch.Tensor, rows: Sequence[int] | None) -> torch.Tensor:
@@ -356,7 +358,7 @@ def _attention_mix(
         keep(k, v)
     if state is not None:
         k, v = _after(state.k, k, rows), _after(state.v, v, rows)
-    context = _attend(q, k, v, offset)
+    context = _attend(mha, q, k, v, offset)
     out: torch.Tensor = mha.out_proj(context.reshape(*context.shape[:2], -1))
     return out
 
