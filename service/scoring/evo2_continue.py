@@ -75,6 +75,18 @@ def _merge(groups: Sequence[PrefixGroup]) -> tuple[dict[str, _Ref], dict[str, No
     return refs, plain
 
 
+def planned_tokens(groups: Sequence[PrefixGroup]) -> int:
+    """Tokens ``continued_log_probs`` feeds the model for ``groups`` (no model needed): each reference
+    pass whole, each continuation from its first differing base to the last but one, full passes."""
+    refs, plain = _merge(groups)
+    total = sum(map(len, plain))
+    for ref in refs.values():
+        if ref.need or ref.alts:
+            length = len(ref.seq)
+            total += length + sum(length - 1 - p for p in ref.alts.values() if p < length)
+    return total
+
+
 def continued_log_probs(scorer: Evo2Scorer, groups: Sequence[PrefixGroup]) -> list[GroupLogProbs]:
     """``log_probs_continued`` of ``scorer`` (see the module docstring)."""
     refs, plain = _merge(groups)

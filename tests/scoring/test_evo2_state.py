@@ -20,6 +20,7 @@ import yaml
 from service.scoring.base import reverse_complement
 from service.scoring.evo2 import Evo2Scorer
 from service.scoring.evo2_capture import capture_states, forward
+from service.scoring.evo2_continue import planned_tokens
 from service.scoring.evo2_state import PrefixState, continue_from, state_nbytes_estimate, unsupported_reason
 from service.scoring.prefix import PrefixGroup, first_difference
 from tests.support.evo2_cpu import _evo2_dir, build_tiny_model, random_dna, tiny_config
@@ -159,7 +160,7 @@ def test_tokens_are_the_reference_plus_each_suffix() -> None:
     scorer.log_probs_continued([PrefixGroup(ref, alts)])
     snapshot = scorer.stats.snapshot()
     # The reference whole, then L - 1 - p tokens per allele (base p up to the last but one).
-    assert snapshot["tokens"] == length + 3 * (length - 1 - p)
+    assert snapshot["tokens"] == length + 3 * (length - 1 - p) == planned_tokens([PrefixGroup(ref, alts)])
     assert snapshot["continued"] == 3 and snapshot["forward_passes"] == 2
 
 
