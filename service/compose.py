@@ -97,6 +97,7 @@ def build_runner(settings: Settings, scorer: Scorer) -> ModelRunner:
         batch_wait_ms=settings.batch_wait_ms,
         batch_max_tokens=settings.batch_max_tokens,
         continuation=settings.prefix_continuation,
+        trim_tokens=settings.malloc_trim_tokens,
     )
 
 

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     pair_cache_bytes: int = Field(
         16 * 2**20, ge=0, description="Byte bound of the scored-pair cache (about 512 B per pair; 0 = off)."
     )
+    malloc_trim_tokens: int = Field(
+        4 * 2**20,
+        ge=0,
+        description="Hand freed heap memory back to the OS (glibc malloc_trim) once the model is idle after "
+        "this many bases were scored (0 = never).",
+    )
     request_chunk_tokens: int = Field(
         1_048_576,
         ge=1,

@@ -105,9 +105,10 @@ async def _score(
         outcomes = await engine.score(brca1_variants(size), options)
         scored = [o for o in outcomes if isinstance(o, VariantScore)]
         return [o.delta for o in scored], len(scored), len(scored)
-    result = await saturate(engine, saturation_region(size or 1), options)
+    positions = size or 1
+    result = await saturate(engine, saturation_region(positions), options)
     deltas = [d for row in result.deltas for d in row if d is not None]
-    return deltas, len(deltas), size
+    return deltas, len(deltas), positions
 
 
 def run_once(

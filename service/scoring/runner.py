@@ -8,6 +8,9 @@ scorer runs in one worker thread, one call at a time, so the event loop keeps an
 genome fetches while the model computes. A scorer call that outlasts ``timeout_s`` answers
 ``ModelUnavailable`` (503). ``batch_max_tokens=0`` turns merging off (each job is one scorer call).
 
+After large work (``trim_tokens`` bases scored since the last time) the runner, once idle, hands the
+freed heap back to the operating system (``service.scoring.heap``) in a worker thread.
+
 ``continued(groups)`` scores reference windows with their alternates: through the scorer's
 ``log_probs_continued`` (each alternate from its reference's prefix state) when ``continuation`` is on
 and the scorer has it, else as full passes of every window through ``log_probs``: the same answers
@@ -16,6 +19,7 @@ to round-off either way.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +27,8 @@ import numpy as np
 
 from service.errors import Overloaded
 from service.scoring.base import Scorer
-from service.scoring.batcher import MicroBatcher
+from service.scoring.batcher import MicroBatcher, item_tokens
+from service.scoring.heap import trim_heap
 from service.scoring.prefix import GroupLogProbs, PrefixGroup, group_sequences, regroup, supports_continuation
 
 
@@ -38,6 +43,7 @@ class ModelRunner:
         batch_wait_ms: float,
         batch_max_tokens: int,
         continuation: bool,
+        trim_tokens: int,
     ) -> None:
         self.scorer = scorer
         #: Alternates continue from their reference's state (the scorer can, and the setting is on).
@@ -53,6 +59,9 @@ class ModelRunner:
             retry_after_s=retry_after_s,
         )
         self._pending = 0
+        self.trim_tokens = trim_tokens
+        self._untrimmed = 0
+        self.trims = 0
 
     @property
     def queue_depth(self) -> int:
@@ -103,6 +112,11 @@ class ModelRunner:
             return await self.batcher.submit(items)
         finally:
             self._pending -= 1
+            self._untrimmed += sum(map(item_tokens, items))
+            if self.trim_tokens and self._pending == 0 and self._untrimmed >= self.trim_tokens:
+                self._untrimmed = 0
+                self.trims += 1
+                asyncio.get_running_loop().run_in_executor(None, trim_heap)
 
     def describe(self) -> dict[str, Any]:
         """Queue and batching figures (for /health, /metrics and the benchmarks)."""
@@ -112,6 +126,7 @@ class ModelRunner:
             "batch_wait_ms": self.batcher.wait_s * 1000,
             "batch_max_tokens": self.batcher.max_tokens,
             "continuation": self.continuation,
+            "heap_trims": self.trims,
             **self.batcher.stats.snapshot(),
         }
 

@@ -65,6 +65,7 @@ def model_runner(scorer: Scorer, **options: Any) -> ModelRunner:
         "batch_wait_ms": s.batch_wait_ms,
         "batch_max_tokens": s.batch_max_tokens,
         "continuation": s.prefix_continuation,
+        "trim_tokens": s.malloc_trim_tokens,
     }
     return ModelRunner(scorer, **{**values, **options})
 
