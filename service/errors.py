@@ -13,6 +13,8 @@ Domain code raises these; one handler in ``service.api.app`` turns them into the
     │   ├── GenomeMismatch       400 genome_mismatch   (an accession names another build)
     │   ├── RefMismatch          400 ref_mismatch      (detail: expected, observed, genome, position)
     │   ├── RegionUnavailable    400 region_unavailable (no configured genome source holds the region)
+    │   ├── UnknownLayer         400 unknown_layer     (/embed: a layer the model does not have)
+    │   ├── UnsupportedByModel   400 unsupported_by_model (/embed with a model without layers: kmer)
     │   └── LimitExceeded        400 limit_exceeded    (batch, window, sequence length)
     │       └── PayloadTooLarge  413 payload_too_large (request body size)
     ├── Unauthorized             401 unauthorized
@@ -85,6 +87,14 @@ class RefMismatch(InvalidRequest):
 
 class RegionUnavailable(InvalidRequest):
     type = "region_unavailable"
+
+
+class UnknownLayer(InvalidRequest):
+    type = "unknown_layer"
+
+
+class UnsupportedByModel(InvalidRequest):
+    type = "unsupported_by_model"
 
 
 class LimitExceeded(InvalidRequest):

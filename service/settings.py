@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="Hand freed heap memory back to the OS (glibc malloc_trim) once the model is idle after "
         "this many bases were scored (0 = never).",
     )
+    embed_max_layers: int = Field(8, ge=1, description="Layers one /embed request may name.")
+    embed_max_json_values: int = Field(
+        1_048_576, ge=1, description="Numbers a JSON /embed answer may hold (beyond: ask for .npz)."
+    )
+    embed_max_values: int = Field(
+        67_108_864, ge=1, description="Numbers any /embed answer may hold (256 MiB of float32)."
+    )
     request_chunk_tokens: int = Field(
         1_048_576,
         ge=1,

@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from service import __version__
+from service.api import embedding
 from service.api.auth import API_KEY_SCHEMES, ApiKeyMiddleware
 from service.api.body_limit import BodyLimitMiddleware
 from service.api.deps import limit_rate
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(public)
     # The rate limit runs after the key middleware: a bucket is keyed by a valid key, or by the client IP.
     app.include_router(router, dependencies=[*API_KEY_SCHEMES, Depends(limit_rate)])
+    app.include_router(embedding.router, dependencies=[*API_KEY_SCHEMES, Depends(limit_rate)])
     if not settings.require_api_key:
         _declare_auth_optional(app)
     return app

@@ -56,6 +56,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     }.items()
 }
 
+#: The error responses every scoring route declares (also used by the /embed router).
+ERROR_RESPONSES = _ERRORS
+
 router = APIRouter()
 public = APIRouter()
 
@@ -104,6 +107,9 @@ async def info(
             "max_body_bytes": s.max_body_bytes,
             "max_queue": s.max_queue,
             "max_saturation_bp": s.max_saturation_bp,
+            "embed_max_layers": s.embed_max_layers,
+            "embed_max_json_values": s.embed_max_json_values,
+            "embed_max_values": s.embed_max_values,
             "rate_limit_per_minute": s.rate_limit_per_minute,
             "rate_limit_burst": s.rate_limit_burst,
         },
@@ -146,6 +152,10 @@ def _parse(item: VariantInput, genome: str) -> Variant | ServiceError:
         return parse_variant(item, genome=genome)
     except ServiceError as exc:
         return exc
+
+
+#: A request's variant (notation or fields) → ``Variant``, or the error it meets (also for /embed).
+parse_variant_input = _parse
 
 
 def _span(interval: Span) -> Interval:

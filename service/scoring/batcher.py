@@ -41,12 +41,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import InvalidRequest, ModelUnavailable, ServiceError
+from service.scoring.embed import EmbedJob
 from service.scoring.prefix import PrefixGroup
 
 log = logging.getLogger("service.scoring.batcher")
 
-#: What a job asks for: a sequence, or a reference with its alternates.
-Item = str | PrefixGroup
+#: What a job asks for: a sequence, a reference with its alternates, or layer outputs.
+Item = str | PrefixGroup | EmbedJob
 #: The scorer call: items in, one result per item out (same order): per-position log-probs for a
 #: sequence (``np.ndarray``), a ``GroupLogProbs`` for a group.
 ScoreFn = Callable[[list[Any]], list[Any]]
@@ -54,7 +55,7 @@ ScoreFn = Callable[[list[Any]], list[Any]]
 
 def item_tokens(item: Item) -> int:
     """Bases an item costs the model (a group: as full passes, an upper bound)."""
-    return item.tokens if isinstance(item, PrefixGroup) else len(item)
+    return item.tokens if isinstance(item, PrefixGroup | EmbedJob) else len(item)
 
 
 @dataclass
@@ -256,7 +257,8 @@ class MicroBatcher:
             return
         if len(jobs) > 1:
             self.stats.merged_batches += 1
-        self._recent = dict(zip(seqs, results, strict=True))
+        # Sequences only: a group's or an embedding's answer is not asked for twice in a row, and may be big.
+        self._recent = {s: r for s, r in zip(seqs, results, strict=True) if isinstance(s, str)}
         for seq, lp in zip(seqs, results, strict=True):
             for job in batch[seq]:
                 if not job.future.done():

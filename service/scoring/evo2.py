@@ -21,8 +21,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from service.errors import InvalidSequence, LimitExceeded, ModelUnavailable
+from service.errors import InvalidSequence, LimitExceeded, ModelUnavailable, UnknownLayer
 from service.scoring.base import ScorerStats
+from service.scoring.embed import EmbedJob
 from service.scoring.evo2_models import (
     DEFAULT_MODEL,
     FP8_MIN_COMPUTE_CAPABILITY,
@@ -177,6 +178,7 @@ class Evo2Scorer:
         #: Why alternates cannot continue from a reference's state (``None``: they can).
         self.continuation_unavailable = _continuation_problem(model) if continuation else "turned off"
         self.continuation = self.continuation_unavailable is None
+        self._widths: dict[str, int] | None = None
 
     # ------------------------------------------------------------------ construction
 
@@ -259,24 +261,30 @@ class Evo2Scorer:
         ``max_batch_tokens`` tokens (at least one sequence), one forward pass per batch.
         """
         tokens = self.check_sequences(seqs)
-        results: list[np.ndarray | None] = [None] * len(tokens)
+        scored: list[np.ndarray] = self._batched([t for t in tokens if t.size >= 2], self._forward_rows)
+        rows = iter(scored)
+        return [next(rows) if t.size >= 2 else np.zeros(0, dtype=np.float64) for t in tokens]
+
+    def _batched(self, tokens: list[np.ndarray], run: Callable[[np.ndarray], Sequence[T]]) -> list[T]:
+        """``run`` over batches of equal-length token arrays (``batch_size`` rows at most, halved on
+        out-of-memory), one result per array, in input order."""
+        results: dict[int, T] = {}
         groups: dict[int, list[int]] = {}
         for index, seq_tokens in enumerate(tokens):
-            if seq_tokens.size < 2:
-                results[index] = np.zeros(0, dtype=np.float64)
-            else:
-                groups.setdefault(int(seq_tokens.size), []).append(index)
-
+            groups.setdefault(int(seq_tokens.size), []).append(index)
         for length, indices in groups.items():
             start = 0
             while start < len(indices):
                 with self.lock:
                     chunk = indices[start : start + self.batch_size(length)]
-                    rows = self._score_batch(np.stack([tokens[i] for i in chunk]))
-                for index, row in zip(chunk, rows, strict=True):
-                    results[index] = row
+                    rows = self._rows(run, np.stack([tokens[i] for i in chunk]))
+                results.update(zip(chunk, rows, strict=True))
                 start += len(chunk)
-        return [r if r is not None else np.zeros(0, dtype=np.float64) for r in results]
+        return [results[i] for i in range(len(tokens))]
+
+    def _rows(self, run: Callable[[np.ndarray], Sequence[T]], batch: np.ndarray) -> list[T]:
+        count, length = batch.shape
+        return self.split_on_oom(lambda lo, hi: list(run(batch[lo:hi])), count, length)
 
     def log_probs_continued(self, groups: Sequence[PrefixGroup]) -> list[GroupLogProbs]:
         """Alternate windows from their reference's prefix state (``service.scoring.prefix``); every
@@ -286,6 +294,44 @@ class Evo2Scorer:
         from service.scoring.evo2_continue import continued_log_probs
 
         return continued_log_probs(self, groups)
+
+    # ------------------------------------------------------------------ embeddings
+
+    def layer_widths(self) -> dict[str, int]:
+        """Layers with one output row per position → values per position (found once, by a short pass)."""
+        if self._widths is None:
+            from service.scoring.evo2_embed import probe_widths
+
+            with self.lock:
+                self._widths = probe_widths(self.model, self.device)
+        return self._widths
+
+    def default_layer(self) -> str:
+        from service.scoring.evo2_embed import default_layer
+
+        return default_layer(self.layer_widths())
+
+    def embed(self, job: EmbedJob) -> list[dict[str, np.ndarray]]:
+        """Hidden states of ``job.layers`` for each sequence (``service.scoring.embed``), in order."""
+        from service.scoring.evo2_embed import embed_batch
+
+        tokens = self.check_sequences(job.seqs)
+        missing = [layer for layer in job.layers if layer not in self.layer_widths()]
+        if missing:
+            raise UnknownLayer(
+                f"{self.name} has no layer {missing[0]!r}; /info lists the layers (model.embeddings)",
+                detail={"unknown": missing, "default": self.default_layer()},
+            )
+        return self._batched(
+            tokens, lambda batch: embed_batch(self.model, batch, job.layers, job.per_position, self.device)
+        )
+
+    def _embeddings_facts(self) -> dict[str, Any]:
+        try:
+            widths = self.layer_widths()
+        except Exception as exc:  # a model that is not a Vortex StripedHyena (tests' wrappers)
+            return {"available": False, "reason": str(exc)[:200]}
+        return {"available": True, "default_layer": self.default_layer(), "layers": widths}
 
     def describe(self) -> dict[str, Any]:
         spec = MODELS.get(self.name)
@@ -298,6 +344,7 @@ class Evo2Scorer:
             "max_batch_tokens": self.max_batch_tokens,
             "use_kernels": self.use_kernels,
             "continuation": {"enabled": self.continuation, "unavailable": self.continuation_unavailable},
+            "embeddings": self._embeddings_facts(),
             "parameters": self._parameter_count(),
             "requirements": spec.requirements() if spec is not None else {},
         }
@@ -313,13 +360,6 @@ class Evo2Scorer:
             raise ValueError("tokens must be a 2-D array with at least two columns")
         with self.lock:
             return self._forward(tokens)
-
-    def _score_batch(self, tokens: np.ndarray) -> np.ndarray:
-        """Forward ``tokens``; on out-of-memory, halve the batch and retry down to one sequence."""
-        rows = self.split_on_oom(
-            lambda lo, hi: list(self._forward(tokens[lo:hi])), len(tokens), tokens.shape[1]
-        )
-        return np.stack(rows)
 
     def split_on_oom(self, run: Callable[[int, int], list[T]], count: int, length: int) -> list[T]:
         """``run(0, count)``; on out-of-memory, halved ranges down to one sequence, remembering per
@@ -348,6 +388,9 @@ class Evo2Scorer:
         """Sequences of ``length`` tokens per forward pass (``max_batch_tokens``, OOM-learnt caps)."""
         per_batch = max(1, self.max_batch_tokens // max(1, length))
         return min(per_batch, self._batch_caps.get(length, per_batch))
+
+    def _forward_rows(self, tokens: np.ndarray) -> list[np.ndarray]:
+        return list(self._forward(tokens))
 
     def _forward(self, tokens: np.ndarray) -> np.ndarray:
         import torch

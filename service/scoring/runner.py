@@ -28,6 +28,7 @@ import numpy as np
 from service.errors import Overloaded
 from service.scoring.base import Scorer
 from service.scoring.batcher import MicroBatcher, item_tokens
+from service.scoring.embed import EmbedJob
 from service.scoring.heap import trim_heap
 from service.scoring.prefix import GroupLogProbs, PrefixGroup, group_sequences, regroup, supports_continuation
 
@@ -88,14 +89,23 @@ class ModelRunner:
         seqs = group_sequences(groups)
         return regroup(groups, dict(zip(seqs, await self._submit(seqs), strict=True)))
 
+    async def embed(self, job: EmbedJob) -> list[dict[str, np.ndarray]]:
+        """Layer outputs of ``job`` (``service.scoring.embed``); the scorer must have ``embed``."""
+        [result] = await self._submit([job])
+        return list(result)
+
     def _score(self, items: list[Any]) -> list[Any]:
-        """One scorer call (worker thread): sequences through ``log_probs``, groups together."""
+        """One scorer call (worker thread): sequences through ``log_probs``, groups together, then any
+        embedding jobs."""
         seqs = [item for item in items if isinstance(item, str)]
         groups = [item for item in items if isinstance(item, PrefixGroup)]
         done: dict[Any, Any] = dict(zip(seqs, self.scorer.log_probs(seqs), strict=True)) if seqs else {}
         if groups:
             continued = self.scorer.log_probs_continued(groups)  # type: ignore[attr-defined]
             done.update(zip(groups, continued, strict=True))
+        for item in items:
+            if isinstance(item, EmbedJob):
+                done[item] = self.scorer.embed(item)  # type: ignore[attr-defined]
         return [done[item] for item in items]
 
     async def _submit(self, items: list[Any]) -> list[Any]:
