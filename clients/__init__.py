@@ -18,6 +18,7 @@ from clients.errors import (
 )
 from clients.models import (
     AnalysisResponse,
+    Embeddings,
     ErrorBody,
     HealthResponse,
     InfoResponse,
@@ -40,6 +41,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Client",
+    "Embeddings",
     "ErrorBody",
     "HealthResponse",
     "InfoResponse",

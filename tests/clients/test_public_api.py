@@ -12,6 +12,7 @@ PUBLIC = {
     "AuthenticationError",
     "BadRequestError",
     "Client",
+    "Embeddings",
     "ErrorBody",
     "HealthResponse",
     "InfoResponse",
@@ -44,6 +45,12 @@ def test_both_clients_offer_the_same_methods() -> None:
 
     # The sync client closes with close(), the async one with aclose() (as httpx's clients do).
     assert methods(clients.Client) - {"close"} == methods(clients.AsyncClient) - {"aclose"}
-    assert {"variant_delta", "score", "saturation", "health", "info", "analyze_single_variant"} <= methods(
-        clients.Client
-    )
+    assert {
+        "variant_delta",
+        "score",
+        "saturation",
+        "health",
+        "info",
+        "analyze_single_variant",
+        "embed",
+    } <= methods(clients.Client)

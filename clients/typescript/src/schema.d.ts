@@ -127,10 +127,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/embed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embed
+         * @description Hidden states of named layers (mean over positions, or per position) for DNA sequences or for a
+         *     variant's reference and alternate windows. ``Accept: application/x-npz`` for a binary answer.
+         */
+        post: operations["embed_embed_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** EmbedRequest */
+        EmbedRequest: {
+            /**
+             * Sequences
+             * @description DNA sequences (A, C, G, T, N; any case), as for /score. Give this or 'variant'.
+             */
+            sequences?: string[] | null;
+            /**
+             * Variant
+             * @description One variant (as /variant-delta takes it): the hidden states of its reference and alternate windows ('ref', 'alt').
+             * @example chr17:43119628:T:G
+             */
+            variant?: string | components["schemas"]["VariantFields"] | null;
+            /**
+             * Genome
+             * @description Genome build of 'variant'.
+             * @default hg38
+             * @enum {string}
+             */
+            genome: "hg38" | "hg19";
+            /**
+             * Window
+             * @description Window of 'variant' in bp (even); default 8,192.
+             */
+            window?: number | null;
+            /**
+             * Layers
+             * @description Layer names (Vortex module names, e.g. 'blocks.28.mlp.l3'; /info lists them under model.embeddings); default: the model's default layer.
+             */
+            layers?: string[] | null;
+            /**
+             * Per Position
+             * @description One row per position instead of the mean over the positions.
+             * @default false
+             */
+            per_position: boolean;
+        };
+        /** EmbedResponse */
+        EmbedResponse: {
+            /** Model */
+            model: string;
+            /** Layers */
+            layers: string[];
+            /** Per Position */
+            per_position: boolean;
+            /**
+             * Variant
+             * @description Normalised variant (pos 1-based) when one was given.
+             */
+            variant?: string | null;
+            /** @description The variant's reference window, 0-based half-open. */
+            window?: components["schemas"]["Interval"] | null;
+            /** Items */
+            items: components["schemas"]["EmbeddedItem"][];
+        };
+        /** EmbeddedItem */
+        EmbeddedItem: {
+            /**
+             * Name
+             * @description '0', '1', … for sequences in order; 'ref' and 'alt' for a variant.
+             */
+            name: string;
+            /**
+             * Length
+             * @description Bases of the sequence or window.
+             */
+            length: number;
+            /**
+             * Embeddings
+             * @description Per layer: the mean over positions (width values) or, with per_position, one row of width values per position.
+             */
+            embeddings: {
+                [key: string]: number[] | number[][];
+            };
+        };
         /** ErrorBody */
         ErrorBody: {
             /**
@@ -1015,6 +1111,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SaturationResponse"];
+                };
+            };
+            /** @description Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request does not match the schema */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UCSC answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Overloaded, upstream unavailable or model unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UCSC timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    embed_embed_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbedRequest"];
+            };
+        };
+        responses: {
+            /** @description JSON, .npz or .npy (Accept) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbedResponse"];
+                    "application/x-npz": string;
+                    "application/x-npy": string;
                 };
             };
             /** @description Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits) */
