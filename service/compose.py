@@ -48,6 +48,7 @@ def build_scorer(settings: Settings) -> Scorer:
         device=settings.device,
         max_batch_tokens=settings.max_batch_tokens,
         use_kernels=settings.use_kernels,
+        kernel_bound=settings.kernel_check_bound,
     )
 
 

@@ -27,7 +27,14 @@ class Settings(BaseSettings):
     max_batch_tokens: int = Field(
         65_536, ge=1, description="Largest forward pass in tokens (batch size × length)."
     )
-    use_kernels: bool = Field(False, description="Use Vortex's Triton kernels for the Hyena convolutions.")
+    use_kernels: bool | Literal["auto"] = Field(
+        "auto",
+        description="Vortex's Triton kernels for the Hyena convolutions: 'auto' keeps them on only where "
+        "they agree with the plain path at load (a short sequence; the result in /info); true / false force.",
+    )
+    kernel_check_bound: float = Field(
+        0.05, gt=0, description="Largest |log-prob| difference (nats) the kernels may show in the check."
+    )
     calibration_dir: Path | None = Field(
         None, description="Directory of <model>.json calibration files (default: packaged ones)."
     )

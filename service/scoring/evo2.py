@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
@@ -44,6 +44,9 @@ _ALLOWED = frozenset(ALPHABET)
 _OOM_MARKERS = ("out of memory", "cufft_alloc_failed")
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from service.scoring.evo2_kernels import KernelCheck
 
 
 def encode_dna(seq: str) -> np.ndarray:
@@ -170,6 +173,8 @@ class Evo2Scorer:
         self.max_batch_tokens = int(max_batch_tokens)
         self.max_length = int(max_length)
         self.use_kernels = use_kernels
+        #: What the kernel check at load found (``None``: the scorer was built around a model directly).
+        self.kernel_check: KernelCheck | None = None
         self.stats = ScorerStats()
         #: Serialises all model work (``log_probs`` may be called from several threads).
         self.lock = threading.Lock()
@@ -190,17 +195,20 @@ class Evo2Scorer:
         local_path: str | os.PathLike[str] | None = None,
         device: str = "cuda:0",
         max_batch_tokens: int = 65536,
-        use_kernels: bool = False,
+        use_kernels: bool | Literal["auto"] = "auto",
+        kernel_bound: float = 0.05,
     ) -> Evo2Scorer:
         """Load ``evo2.models.Evo2(model_name, local_path=...)`` once and wrap it.
 
         Without ``local_path`` evo2 consults the Hugging Face hub. Requirements (Transformer
-        Engine, flash-attn, CUDA, GPU memory, compute capability, Triton for ``use_kernels``) are
-        checked first: :class:`ModelUnavailable` says what is missing. On CUDA the model keeps
+        Engine, flash-attn, CUDA, GPU memory, compute capability, Triton for ``use_kernels=True``)
+        are checked first: :class:`ModelUnavailable` says what is missing. On CUDA the model keeps
         evo2's dtypes (bfloat16, float32 poles and residues); on a CPU it is cast to float32.
+        Vortex's Triton kernels are then checked against the plain path (``evo2_kernels``):
+        ``"auto"`` keeps them on only when the log-probs agree within ``kernel_bound``.
         """
         spec = get_model_spec(model_name)
-        problems = unmet_requirements(spec, device=device, use_kernels=use_kernels)
+        problems = unmet_requirements(spec, device=device, use_kernels=use_kernels is True)
         if problems:
             raise ModelUnavailable(
                 f"{model_name} cannot be loaded here: " + "; ".join(problems),
@@ -216,7 +224,7 @@ class Evo2Scorer:
         except ImportError as exc:
             raise ModelUnavailable(f"evo2 cannot be imported: {exc}", detail={"model": model_name}) from exc
 
-        kwargs: dict[str, Any] = {"use_kernels": use_kernels}
+        kwargs: dict[str, Any] = {"use_kernels": False}  # switched on below when they pass the check
         if local_path is not None:
             kwargs["local_path"] = os.fspath(local_path)
         try:
@@ -230,15 +238,27 @@ class Evo2Scorer:
         first = next(model.parameters()).device
         if first.type != "cuda":
             model = model.float()
-        return cls(
+        scorer = cls(
             model,
             evo.tokenizer,
             name=model_name,
             device=str(first),
             max_batch_tokens=max_batch_tokens,
             max_length=spec.context_length,
-            use_kernels=use_kernels,
         )
+        scorer.check_kernels(use_kernels, kernel_bound)
+        return scorer
+
+    def check_kernels(self, requested: bool | Literal["auto"], bound: float) -> None:
+        """Vortex's Triton kernels on or off as ``evo2_kernels.decide`` finds (reported by describe)."""
+        from service.scoring.evo2_kernels import check_sequence, decide
+
+        tokens = encode_dna(check_sequence())[None]
+        with self.lock:
+            self.kernel_check = decide(
+                requested, self.model, self.device, lambda: self._forward(tokens, record=False), bound
+            )
+        self.use_kernels = self.kernel_check.enabled
 
     # ------------------------------------------------------------------ Scorer protocol
 
@@ -343,6 +363,7 @@ class Evo2Scorer:
             "context_length": self.max_length,
             "max_batch_tokens": self.max_batch_tokens,
             "use_kernels": self.use_kernels,
+            "kernel_check": self.kernel_check.describe() if self.kernel_check is not None else None,
             "continuation": {"enabled": self.continuation, "unavailable": self.continuation_unavailable},
             "embeddings": self._embeddings_facts(),
             "parameters": self._parameter_count(),
@@ -392,7 +413,7 @@ class Evo2Scorer:
     def _forward_rows(self, tokens: np.ndarray) -> list[np.ndarray]:
         return list(self._forward(tokens))
 
-    def _forward(self, tokens: np.ndarray) -> np.ndarray:
+    def _forward(self, tokens: np.ndarray, record: bool = True) -> np.ndarray:
         import torch
 
         count, length = tokens.shape
@@ -402,6 +423,8 @@ class Evo2Scorer:
             output = self.model(input_ids)
             logits = output[0] if isinstance(output, tuple) else output
             result = picked_log_probs(logits[:, :-1], input_ids[:, 1:])
+        if not record:
+            return result
         self.stats.record(
             sequences=count,
             forward_passes=1,
