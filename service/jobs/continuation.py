@@ -117,14 +117,15 @@ def run_once(
     """One run on fresh parts: wall time, model tokens and windows, deltas."""
     engine = _engine(scorer, continuation)
     before = scorer.stats.snapshot()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     deltas, variants, units = asyncio.run(_score(engine, workload, size, window))
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     after = scorer.stats.snapshot()
     engine.runner.close()
     tokens = int(after["tokens"] - before["tokens"])
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "tokens": tokens,
         "windows": int(after["sequences"] - before["sequences"]),
         "continued": int(after.get("continued", 0) - before.get("continued", 0)),
@@ -154,7 +155,8 @@ def compare_on_off(
 ) -> dict[str, Any]:
     """Paired runs of each workload with continuation on and off, alternating which goes first.
 
-    Returns per workload: each round's seconds, the median / min / max of off ÷ on (the speed-up),
+    Returns per workload: each round's seconds, the median / min / max of off ÷ on (the speed-up; also
+    of the process's CPU seconds, steadier than wall time on a shared machine),
     window-equivalents (model tokens ÷ window) per unit for both, and the largest |delta_on − delta_off|.
     """
     report: dict[str, Any] = {"model": scorer.name, "window": window, "rounds": rounds, "workloads": {}}
@@ -165,6 +167,7 @@ def compare_on_off(
             runs = {c: run_once(scorer, workload, size, window=window, continuation=c) for c in order}
             pairs.append((runs[True], runs[False]))
         ratios = [off["seconds"] / on["seconds"] for on, off in pairs]
+        cpu_ratios = [off["cpu_seconds"] / on["cpu_seconds"] for on, off in pairs]
         on, off = pairs[0]
         report["workloads"][workload] = {
             "size": size,
@@ -175,6 +178,9 @@ def compare_on_off(
             "speedup_median": statistics.median(ratios),
             "speedup_min": min(ratios),
             "speedup_max": max(ratios),
+            "cpu_speedup_median": statistics.median(cpu_ratios),
+            "cpu_speedup_min": min(cpu_ratios),
+            "cpu_speedup_max": max(cpu_ratios),
             "tokens_on": on["tokens"],
             "tokens_off": off["tokens"],
             "window_equivalents_per_unit_on": on["window_equivalents_per_unit"],

@@ -19,8 +19,7 @@ class Switchable:
         self.model, self.drift = model, drift
 
     def __call__(self) -> np.ndarray:
-        on = all(getattr(b.filter.engine, f) for b in self.model.blocks if hasattr(b, "filter") for f in FLAGS)
-        return np.full(10, -1.4) + (self.drift if on else 0.0)
+        return np.full(10, -1.4) + (self.drift if engines_on(self.model) else 0.0)
 
 
 @pytest.fixture
