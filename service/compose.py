@@ -49,6 +49,7 @@ def build_scorer(settings: Settings) -> Scorer:
         max_batch_tokens=settings.max_batch_tokens,
         use_kernels=settings.use_kernels,
         kernel_bound=settings.kernel_check_bound,
+        state_cache_bytes=settings.prefix_state_cache_bytes,
     )
 
 

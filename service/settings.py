@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         description="Score each alternate window from its reference's prefix state where the scorer can "
         "(Evo 2); off: every window a full forward pass. Same results to round-off.",
     )
+    prefix_state_cache_bytes: int = Field(
+        2**30,
+        ge=0,
+        description="Byte bound of the reference prefix states Evo 2 keeps between requests, on its device "
+        "(the 7B's state at 4,096 positions is 333 MiB; 0 = off).",
+    )
     pair_cache_bytes: int = Field(
         16 * 2**20, ge=0, description="Byte bound of the scored-pair cache (about 512 B per pair; 0 = off)."
     )

@@ -47,6 +47,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from service.scoring.evo2_kernels import KernelCheck
+    from service.scoring.evo2_state_cache import StateCache
 
 
 def encode_dna(seq: str) -> np.ndarray:
@@ -161,6 +162,7 @@ class Evo2Scorer:
         max_length: int,
         use_kernels: bool = False,
         continuation: bool = True,
+        state_cache_bytes: int = 0,
     ) -> None:
         if max_batch_tokens < 1:
             raise ValueError("max_batch_tokens must be at least 1")
@@ -183,6 +185,12 @@ class Evo2Scorer:
         #: Why alternates cannot continue from a reference's state (``None``: they can).
         self.continuation_unavailable = _continuation_problem(model) if continuation else "turned off"
         self.continuation = self.continuation_unavailable is None
+        #: References' prefix states kept between calls (``evo2_state_cache``; ``None``: off).
+        self.state_cache: StateCache | None = None
+        if self.continuation and state_cache_bytes > 0:
+            from service.scoring.evo2_state_cache import StateCache
+
+            self.state_cache = StateCache(state_cache_bytes)
         self._widths: dict[str, int] | None = None
 
     # ------------------------------------------------------------------ construction
@@ -197,6 +205,7 @@ class Evo2Scorer:
         max_batch_tokens: int = 65536,
         use_kernels: bool | Literal["auto"] = "auto",
         kernel_bound: float = 0.05,
+        state_cache_bytes: int = 0,
     ) -> Evo2Scorer:
         """Load ``evo2.models.Evo2(model_name, local_path=...)`` once and wrap it.
 
@@ -245,6 +254,7 @@ class Evo2Scorer:
             device=str(first),
             max_batch_tokens=max_batch_tokens,
             max_length=spec.context_length,
+            state_cache_bytes=state_cache_bytes,
         )
         scorer.check_kernels(use_kernels, kernel_bound)
         return scorer
@@ -364,7 +374,11 @@ class Evo2Scorer:
             "max_batch_tokens": self.max_batch_tokens,
             "use_kernels": self.use_kernels,
             "kernel_check": self.kernel_check.describe() if self.kernel_check is not None else None,
-            "continuation": {"enabled": self.continuation, "unavailable": self.continuation_unavailable},
+            "continuation": {
+                "enabled": self.continuation,
+                "unavailable": self.continuation_unavailable,
+                "state_cache": self.state_cache.stats() if self.state_cache is not None else None,
+            },
             "embeddings": self._embeddings_facts(),
             "parameters": self._parameter_count(),
             "requirements": spec.requirements() if spec is not None else {},

@@ -28,6 +28,13 @@ from service.scoring.prefix import GroupLogProbs, PrefixGroup, first_difference
 if TYPE_CHECKING:
     from service.scoring.evo2 import Evo2Scorer
     from service.scoring.evo2_state import PrefixState
+    from service.scoring.evo2_state_cache import StateCache
+
+
+#: States are kept between calls (``Evo2Scorer.state_cache``) only from waves of at most this many
+#: references: a request about a few positions is followed by another allele there; a saturation or a
+#: bulk chunk moves on, and keeping its states would only evict the useful ones.
+KEEP_REFERENCES = 4
 
 
 @dataclass
@@ -39,6 +46,10 @@ class _Ref:
     lp: np.ndarray | None = None
     #: p → log-softmax of the logits at p - 1 (the alternate's log-prob at index p - 1)
     anchors: dict[int, np.ndarray] = field(default_factory=dict)
+    #: p → the model's state there (from this call's pass or from the state cache)
+    states: dict[int, PrefixState] = field(default_factory=dict)
+    #: the state cache holds everything the alternates need: no reference pass
+    kept: bool = False
 
     @property
     def positions(self) -> list[int]:
@@ -46,13 +57,22 @@ class _Ref:
         return sorted({p for p in self.alts.values() if 0 < p < len(self.seq)})
 
     def worth_a_pass(self) -> bool:
-        """Needed, or cheaper in tokens than full passes of the alternates that could continue."""
-        length = len(self.seq)
+        """Needed, kept, or cheaper in tokens than full passes of the alternates that could continue."""
+        length = len(self.seq) * (not self.kept)
         reusable = [p for p in self.alts.values() if p > 0]
-        return self.need or length + sum(max(0, length - 1 - p) for p in reusable) < len(reusable) * length
+        cost = length + sum(max(0, len(self.seq) - 1 - p) for p in reusable)
+        return self.need or self.kept or cost < len(reusable) * len(self.seq)
+
+    def take(self, cache: StateCache | None) -> None:
+        """Log-probs, anchors and states from ``cache`` when it covers every offset needed."""
+        kept = cache.covering(self.seq, self.positions) if cache is not None else None
+        if kept is not None:
+            self.lp, self.anchors, self.states, self.kept = kept.lp, kept.anchors, kept.states, True
 
 
-def _merge(groups: Sequence[PrefixGroup]) -> tuple[dict[str, _Ref], dict[str, None]]:
+def _merge(
+    groups: Sequence[PrefixGroup], cache: StateCache | None = None
+) -> tuple[dict[str, _Ref], dict[str, None]]:
     """References (each once, alternates united) and the alternates that must be full passes."""
     refs: dict[str, _Ref] = {}
     plain: dict[str, None] = {}
@@ -65,6 +85,7 @@ def _merge(groups: Sequence[PrefixGroup]) -> tuple[dict[str, _Ref], dict[str, No
             else:
                 ref.alts[alt] = first_difference(group.ref, alt)
     for ref in refs.values():
+        ref.take(cache)
         if not ref.worth_a_pass():
             plain.update(dict.fromkeys(ref.alts))
             ref.alts.clear()
@@ -75,21 +96,22 @@ def _merge(groups: Sequence[PrefixGroup]) -> tuple[dict[str, _Ref], dict[str, No
     return refs, plain
 
 
-def planned_tokens(groups: Sequence[PrefixGroup]) -> int:
+def planned_tokens(groups: Sequence[PrefixGroup], cache: StateCache | None = None) -> int:
     """Tokens ``continued_log_probs`` feeds the model for ``groups`` (no model needed): each reference
-    pass whole, each continuation from its first differing base to the last but one, full passes."""
-    refs, plain = _merge(groups)
+    pass whole (none where ``cache`` keeps its states), each continuation from its first differing
+    base to the last but one, full passes."""
+    refs, plain = _merge(groups, cache)
     total = sum(map(len, plain))
     for ref in refs.values():
         if ref.need or ref.alts:
             length = len(ref.seq)
-            total += length + sum(length - 1 - p for p in ref.alts.values() if p < length)
+            total += length * (not ref.kept) + sum(length - 1 - p for p in ref.alts.values() if p < length)
     return total
 
 
 def continued_log_probs(scorer: Evo2Scorer, groups: Sequence[PrefixGroup]) -> list[GroupLogProbs]:
     """``log_probs_continued`` of ``scorer`` (see the module docstring)."""
-    refs, plain = _merge(groups)
+    refs, plain = _merge(groups, scorer.state_cache)
     for ref in refs.values():
         scorer.check_sequences([ref.seq, *ref.alts])
     known: dict[str, np.ndarray] = {}
@@ -127,23 +149,26 @@ def _tokens(seqs: Sequence[str]) -> np.ndarray:
 
 
 def _run_wave(scorer: Evo2Scorer, wave: list[_Ref]) -> dict[str, np.ndarray]:
-    """The wave's reference pass (log-probs, anchors, states), then every alternate's continuation."""
-    length = len(wave[0].seq)
-    tokens = _tokens([r.seq for r in wave])
-    positions = [r.positions for r in wave]
+    """The wave's reference pass (log-probs, anchors, states) for the references the state cache does
+    not cover, then every alternate's continuation."""
+    fresh = [ref for ref in wave if not ref.kept]
+    if fresh:
+        tokens = _tokens([r.seq for r in fresh])
+        positions = [r.positions for r in fresh]
 
-    def run(lo: int, hi: int) -> list[tuple[np.ndarray, dict[int, np.ndarray], dict[int, PrefixState]]]:
-        return _reference_pass(scorer, tokens[lo:hi], positions[lo:hi])
+        def run(lo: int, hi: int) -> list[tuple[np.ndarray, dict[int, np.ndarray], dict[int, PrefixState]]]:
+            return _reference_pass(scorer, tokens[lo:hi], positions[lo:hi])
 
-    with scorer.lock:
-        passed = scorer.split_on_oom(run, len(wave), length)
-    states = []
-    for ref, (lp, anchors, captured) in zip(wave, passed, strict=True):
-        ref.lp, ref.anchors = lp, anchors
-        states.append(captured)
+        with scorer.lock:
+            passed = scorer.split_on_oom(run, len(fresh), tokens.shape[1])
+        keep = scorer.state_cache is not None and len(wave) <= KEEP_REFERENCES
+        for ref, (lp, anchors, captured) in zip(fresh, passed, strict=True):
+            ref.lp, ref.anchors, ref.states = lp, anchors, captured
+            if keep and captured and scorer.state_cache is not None:
+                scorer.state_cache.keep(ref.seq, lp, anchors, captured)
     out: dict[str, np.ndarray] = {}
     for p, items in _by_offset(wave).items():
-        out.update(_continue(scorer, wave, states, p, items))
+        out.update(_continue(scorer, wave, p, items))
     return out
 
 
@@ -181,11 +206,7 @@ def _reference_pass(
 
 
 def _continue(
-    scorer: Evo2Scorer,
-    wave: list[_Ref],
-    states: list[dict[int, PrefixState]],
-    p: int,
-    items: list[tuple[int, str]],
+    scorer: Evo2Scorer, wave: list[_Ref], p: int, items: list[tuple[int, str]]
 ) -> dict[str, np.ndarray]:
     """The alternates continuing from offset ``p`` (several references, several alleles), batched."""
     length = len(wave[0].seq)
@@ -201,7 +222,7 @@ def _continue(
 
             def run(lo: int, hi: int, at: int = start) -> list[np.ndarray]:
                 rows = slice(at + lo, at + hi)
-                return _continuation_pass(scorer, tokens[rows], targets[rows], states, refs[rows], p)
+                return _continuation_pass(scorer, tokens[rows], targets[rows], wave, refs[rows], p)
 
             size = min(scorer.batch_size(n), len(items) - start)
             with scorer.lock:
@@ -224,7 +245,7 @@ def _continuation_pass(
     scorer: Evo2Scorer,
     tokens: np.ndarray,
     targets: np.ndarray,
-    states: list[dict[int, PrefixState]],
+    wave: list[_Ref],
     refs: list[int],
     p: int,
 ) -> list[np.ndarray]:
@@ -235,7 +256,7 @@ def _continuation_pass(
 
     started = time.perf_counter()
     used = list(dict.fromkeys(refs))
-    state = PrefixState.cat([states[i][p] for i in used])
+    state = PrefixState.cat([wave[i].states[p] for i in used])
     rows = [used.index(i) for i in refs]
     with torch.inference_mode():
         input_ids = torch.from_numpy(tokens).to(scorer.device)

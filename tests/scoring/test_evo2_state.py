@@ -249,3 +249,24 @@ def test_state_size_formula_matches_the_captured_tensors() -> None:
     # × 4,096 channels × 2 bytes = 320 MiB) dominate the FIR histories and modal states (12.9 MiB).
     seven = yaml.safe_load((_evo2_dir() / "configs" / "evo2-7b-1m.yml").read_text())
     assert state_nbytes_estimate(seven, 4096) == 349_036_544  # 332.9 MiB
+
+
+def test_a_kept_state_serves_a_later_allele_without_a_reference_pass() -> None:
+    length, p = 1024, 500
+    ref = random_dna(length, 30)
+    first, later = (ref[:p] + b + ref[p + 1 :] for b in [b for b in "ACGT" if b != ref[p]][:2])
+    kept = scorer_for("8k", state_cache_bytes=64 * 2**20)
+    kept.log_probs_continued([PrefixGroup(ref, (first,))])
+    assert kept.state_cache is not None and len(kept.state_cache) == 1
+    before = kept.stats.snapshot()["tokens"]
+    [result] = kept.log_probs_continued([PrefixGroup(ref, (later,), need_ref=False)])
+    assert kept.stats.snapshot()["tokens"] - before == length - 1 - p  # the continuation only
+    np.testing.assert_allclose(result.alts[0], scorer_for("8k").log_probs([later])[0], atol=F32, rtol=0)
+    # Without the cache one allele of a held reference is cheapest as a full pass.
+    plain = scorer_for("8k")
+    plain.log_probs_continued([PrefixGroup(ref, (later,), need_ref=False)])
+    assert plain.stats.snapshot()["tokens"] == length
+    # A cache smaller than one state keeps nothing.
+    tiny = scorer_for("8k", state_cache_bytes=1024)
+    tiny.log_probs_continued([PrefixGroup(ref, (first,))])
+    assert tiny.state_cache is not None and len(tiny.state_cache) == 0
