@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from service.domain.score_cache import PairCache, PairKey, PairSums, RefKey, ScoreCache
+from service.domain.score_cache import PairCache, PairKey, PairSums, RefKey, RefSums, ScoreCache
 from service.errors import ServiceError
 from service.scoring.prefix import PrefixGroup, first_difference
 from service.scoring.runner import ModelRunner
@@ -119,9 +119,10 @@ class PairScorer:
                 ref_lp = as_float32(result.ref)
                 if self.ref_cache is not None:
                     self.ref_cache.put(group.key, ref_lp)
+            ref_sums = RefSums(ref_lp)
             for (alt, indices), alt_lp in zip(group.alts.items(), result.alts, strict=True):
                 start = max(0, first_difference(group.ref, alt) - 1)
-                sums = PairSums.of(ref_lp, as_float32(alt_lp), start)
+                sums = ref_sums.pair(as_float32(alt_lp), start)
                 for index in indices:
                     out[index] = sums
                     if self.pair_cache is not None:

@@ -60,10 +60,7 @@ class PairSums:
     @classmethod
     def of(cls, ref_lp: np.ndarray, alt_lp: np.ndarray, start: int) -> PairSums:
         """Sums (in float64) of two equal-length log-prob arrays."""
-        if ref_lp.shape != alt_lp.shape:
-            raise ValueError(f"log-probs of different lengths: {ref_lp.shape} and {alt_lp.shape}")
-        ref, alt = _sum(ref_lp), _sum(alt_lp)
-        return cls(start, int(ref_lp.size), ref, _sum(ref_lp[start:]), alt, _sum(alt_lp[start:]))
+        return RefSums(ref_lp).pair(alt_lp, start)
 
     def scores(self, suffix: bool) -> tuple[float, float]:
         """(ref, alt): means over all positions, or (``suffix``) the sums from ``start`` over the same n."""
@@ -76,6 +73,24 @@ class PairSums:
 
 def _sum(values: np.ndarray) -> float:
     return float(np.sum(values, dtype=np.float64))
+
+
+class RefSums:
+    """A reference's sums, each taken once for all the alternates paired with it."""
+
+    def __init__(self, ref_lp: np.ndarray) -> None:
+        self.lp = ref_lp
+        self.total = _sum(ref_lp)
+        self._suffixes: dict[int, float] = {}
+
+    def pair(self, alt_lp: np.ndarray, start: int) -> PairSums:
+        if alt_lp.shape != self.lp.shape:
+            raise ValueError(f"log-probs of different lengths: {self.lp.shape} and {alt_lp.shape}")
+        if start not in self._suffixes:
+            self._suffixes[start] = _sum(self.lp[start:])
+        return PairSums(
+            start, int(self.lp.size), self.total, self._suffixes[start], _sum(alt_lp), _sum(alt_lp[start:])
+        )
 
 
 #: Bytes a cached pair is counted as (its key's strings and intervals, six numbers, the LRU's links).
