@@ -316,7 +316,7 @@ def _attend(mha: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, offset:
     bottom right. On a GPU with flash-attn that is Vortex's own ``FlashCrossAttention`` (flash-attn 2
     aligns causal masks so); on a CPU the prefix (no mask) and the chunk (causal) are two fused
     attentions merged by their log-sum-exps, as a full pass's causal attention costs per query."""
-    if offset > 0 and q.is_cuda and mha.use_flash_attn:
+    if offset > 0 and q.is_cuda and mha.use_flash_attn and q.dtype in (torch.float16, torch.bfloat16):
         context: torch.Tensor = mha.inner_cross_attn(q, torch.stack([k, v], dim=2))
         return context
     qh, kh, vh = (t.transpose(1, 2) for t in (q, k, v))
