@@ -21,6 +21,7 @@ from service.api.auth import API_KEY_SCHEMES, ApiKeyMiddleware
 from service.api.body_limit import BodyLimitMiddleware
 from service.api.deps import limit_rate
 from service.api.envelope import install_error_handlers
+from service.api.expect import ExpectModelMiddleware
 from service.api.logs import RequestLogMiddleware, configure_logging
 from service.api.metrics import MetricsMiddleware, ServiceMetrics
 from service.api.ratelimit import TokenBuckets
@@ -96,8 +97,10 @@ def create_app(
 
 
 def _install_middleware(app: FastAPI, parts: Parts, metrics: ServiceMetrics) -> None:
-    """Innermost first: the body limit, the API key, CORS, metrics, the request log (outermost)."""
+    """Innermost first: requests for the model announced to the batcher, the body limit, the API key,
+    CORS, metrics, the request log (outermost)."""
     settings = parts.settings
+    app.add_middleware(ExpectModelMiddleware, runner=parts.runner)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # The key is checked before the body is read; CORS wraps it so refusals carry CORS headers.
     app.add_middleware(ApiKeyMiddleware, settings=settings, routes=app.router.routes)

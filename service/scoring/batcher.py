@@ -4,10 +4,12 @@ Every ``submit(seqs)`` becomes a *job*. One worker task (per event loop, started
 the queue is empty) takes work from the queue in arrival order and hands it to the scorer in a single
 worker thread, so there is never more than one model call at a time:
 
-* **Merging.** A job that finds the model idle and nothing else queued goes at once. When several
-  jobs are queued (a burst), the worker waits up to ``wait_ms`` after the oldest arrived for more (or
-  until ``max_tokens`` are queued), then puts the queued work into one scorer call. Work that arrives
-  while the model is busy is merged without any extra wait.
+* **Merging.** A job that finds the model idle and no other caller on its way goes at once. Callers
+  announce themselves (``expected``: requests under way that will need the model, counted by
+  ``ModelRunner.expecting``); while fewer jobs are queued than are expected, the worker waits up to
+  ``wait_ms`` after the oldest arrived for the others (or until ``max_tokens`` are queued), then puts
+  the queued work into one scorer call. Work that arrives while the model is busy is merged without
+  any extra wait.
 * **Items.** A job asks for *items*: sequences (``str``, sized by their length) or groups of a
   reference and its alternates (``PrefixGroup``, sized by ``tokens``); the scorer call gets the
   items and answers one result per item.
@@ -70,6 +72,7 @@ class BatchStats:
     tokens_scored: int = 0
     failed_batches: int = 0
     timeouts: int = 0
+    waits: int = 0  #: times the worker waited for expected callers before a call
     model_seconds: float = 0.0
 
     def snapshot(self) -> dict[str, float]:
@@ -114,6 +117,8 @@ class MicroBatcher:
         self.timeout_s = timeout_s
         self.retry_after_s = retry_after_s
         self.stats = BatchStats()
+        #: Callers under way that will submit work (see ``ModelRunner.expecting``).
+        self.expected = 0
         self._queue: deque[_Job] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Future[None] | None = None
@@ -182,18 +187,19 @@ class MicroBatcher:
             self._recent = {}
 
     async def _gather(self) -> None:
-        """While several jobs are queued, wait until ``wait_s`` after the oldest arrived or until a full
-        batch is queued; a job alone in the queue goes at once (nothing to merge it with)."""
+        """While other expected callers have not queued their jobs yet, wait until ``wait_s`` after the
+        oldest arrived or until a full batch is queued; with nobody else on the way, go at once."""
         if self.wait_s <= 0:
             return
         loop = asyncio.get_running_loop()
         while self._queue:
             self._drop_done()
-            if len(self._queue) < 2 or self._queued_tokens() >= self.max_tokens:
+            if len(self._queue) >= self.expected or self._queued_tokens() >= self.max_tokens:
                 return
             remaining = min(job.arrived for job in self._queue) + self.wait_s - loop.time()
             if remaining <= 0:
                 return
+            self.stats.waits += 1
             self._wakeup = loop.create_future()
             try:
                 await asyncio.wait({self._wakeup}, timeout=remaining)

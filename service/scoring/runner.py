@@ -20,7 +20,8 @@ to round-off either way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,16 @@ class ModelRunner:
             return await self._submit(list(groups))
         seqs = group_sequences(groups)
         return regroup(groups, dict(zip(seqs, await self._submit(seqs), strict=True)))
+
+    @asynccontextmanager
+    async def expecting(self) -> AsyncIterator[None]:
+        """Marks a request under way that will need the model (its genome fetch may still run): a job
+        that finds the model idle waits up to ``batch_wait_ms`` for such requests, and only for them."""
+        self.batcher.expected += 1
+        try:
+            yield
+        finally:
+            self.batcher.expected -= 1
 
     async def embed(self, job: EmbedJob) -> list[dict[str, np.ndarray]]:
         """Layer outputs of ``job`` (``service.scoring.embed``); the scorer must have ``embed``."""

@@ -179,7 +179,11 @@ def test_a_held_reference_is_rerun_only_when_that_saves_tokens() -> None:
 
 def test_continuation_off_or_unsupported_gives_full_passes() -> None:
     off = scorer_for("8k", continuation=False)
-    assert off.describe()["continuation"] == {"enabled": False, "unavailable": "turned off"}
+    assert off.describe()["continuation"] == {
+        "enabled": False,
+        "unavailable": "turned off",
+        "state_cache": None,
+    }
     ref = random_dna(256, 15)
     alt = ref[:100] + other(ref[100]) + ref[101:]
     off.log_probs_continued([PrefixGroup(ref, (alt,))])
