@@ -331,7 +331,7 @@ def _attend(mha: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, offset:
     top = torch.maximum(before_lse, within_lse)
     w_before, w_within = (before_lse - top).exp()[..., None], (within_lse - top).exp()[..., None]
     merged: torch.Tensor = (before * w_before + within * w_within) / (w_before + w_within)
-    return merged.transpose(1, 2)
+    return merged.to(q.dtype).transpose(1, 2)
 
 
 def _after(prefix: torch.Tensor, chunk: torch.Tensor, rows: Sequence[int] | None) -> torch.Tensor:

@@ -274,3 +274,20 @@ def test_a_kept_state_serves_a_later_allele_without_a_reference_pass() -> None:
     tiny = scorer_for("8k", state_cache_bytes=1024)
     tiny.log_probs_continued([PrefixGroup(ref, (first,))])
     assert tiny.state_cache is not None and len(tiny.state_cache) == 0
+
+
+def test_in_bfloat16_as_on_a_gpu_the_continuation_keeps_the_dtype_and_agrees_to_its_round_off() -> None:
+    model = copy.deepcopy(build_tiny_model(0, "7b-1m")).to(torch.bfloat16)
+    for name, param in model.named_parameters():  # evo2 keeps poles and residues in float32
+        if name.endswith(("log_poles", "residues")):
+            param.data = param.data.float()
+    ref = random_dna(256, 40)
+    p = 128
+    alt = ref[:p] + other(ref[p]) + ref[p + 1 :]
+    with torch.inference_mode():
+        _, [states] = capture_states(model, ids(ref), [[p]])
+        suffix = continue_from(model, ids(alt)[:, p:], states[p])
+        full = model(ids(alt))[0][:, p:]
+    assert suffix.dtype == torch.bfloat16
+    lp_suffix, lp_full = (torch.log_softmax(t.float(), -1) for t in (suffix, full))
+    assert (lp_suffix - lp_full).abs().max().item() < 0.15  # bfloat16 round-off (~0.05 here)
