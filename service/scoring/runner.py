@@ -8,8 +8,9 @@ scorer runs in one worker thread, one call at a time, so the event loop keeps an
 genome fetches while the model computes. A scorer call that outlasts ``timeout_s`` answers
 ``ModelUnavailable`` (503). ``batch_max_tokens=0`` turns merging off (each job is one scorer call).
 
-After large work (``trim_tokens`` bases scored since the last time) the runner, once idle, hands the
-freed heap back to the operating system (``service.scoring.heap``) in a worker thread.
+After large work (``trim_tokens`` bases scored since the last time) the runner, once idle (no job
+pending and no request under way: a large request is trimmed after its last chunk, not between
+them), hands the freed heap back to the operating system (``service.scoring.heap``) in a worker thread.
 
 ``continued(groups)`` scores reference windows with their alternates: through the scorer's
 ``log_probs_continued`` (each alternate from its reference's prefix state) when ``continuation`` is on
@@ -99,6 +100,7 @@ class ModelRunner:
             yield
         finally:
             self.batcher.expected -= 1
+            self._maybe_trim()
 
     async def embed(self, job: EmbedJob) -> list[dict[str, np.ndarray]]:
         """Layer outputs of ``job`` (``service.scoring.embed``); the scorer must have ``embed``."""
@@ -134,10 +136,15 @@ class ModelRunner:
         finally:
             self._pending -= 1
             self._untrimmed += sum(map(item_tokens, items))
-            if self.trim_tokens and self._pending == 0 and self._untrimmed >= self.trim_tokens:
-                self._untrimmed = 0
-                self.trims += 1
-                asyncio.get_running_loop().run_in_executor(None, trim_heap)
+            self._maybe_trim()
+
+    def _maybe_trim(self) -> None:
+        """Hand the freed heap back once idle (no job pending, no request under way) after large work."""
+        idle = self._pending == 0 and self.batcher.expected == 0
+        if self.trim_tokens and idle and self._untrimmed >= self.trim_tokens:
+            self._untrimmed = 0
+            self.trims += 1
+            asyncio.get_running_loop().run_in_executor(None, trim_heap)
 
     def describe(self) -> dict[str, Any]:
         """Queue and batching figures (for /health, /metrics and the benchmarks)."""

@@ -39,3 +39,12 @@ async def test_the_runner_trims_once_idle_after_trim_tokens(kmer_scorer):
     off = model_runner(kmer_scorer, trim_tokens=0)
     await off.log_probs(["ACGT" * 1000])
     assert off.trims == 0
+
+
+async def test_a_request_under_way_is_trimmed_after_its_last_chunk_not_between(kmer_scorer):
+    runner = model_runner(kmer_scorer, trim_tokens=1000)
+    async with runner.expecting():
+        for _ in range(3):
+            await runner.log_probs(["ACGT" * 300])  # 1,200 bases per chunk
+        assert runner.trims == 0
+    assert runner.trims == 1
