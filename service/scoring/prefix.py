@@ -8,8 +8,18 @@ A scorer without it (the k-mer model, a remote scorer that only has ``log_probs`
 :func:`log_probs_by_windows`: every window a full pass, the same answers to round-off.
 
 Everything here is plain data (strings in, numpy arrays out), so the call crosses a process or a
-network as easily as ``log_probs``: a remote GPU class exposes a method ``log_probs_continued(groups)``
-that runs the scorer's method and returns the arrays, and its local proxy defines the same method.
+network as easily as ``log_probs``. A remote GPU class (Modal) exposes it beside ``log_probs``, through
+its own model queue, and its local proxy scorer gains the same method::
+
+    @modal.method()
+    async def log_probs_continued(self, groups: list[PrefixGroup]) -> list[GroupLogProbs]:
+        return await self.api.state.parts.runner.continued(groups)
+
+    class RemoteScorer:  # the local side; without this method the engine sends full passes
+        def log_probs_continued(self, groups):
+            return self._service.log_probs_continued.remote(list(groups))
+
+The prefix states never leave the GPU: only the windows go there and the log-probs come back.
 """
 
 from __future__ import annotations
