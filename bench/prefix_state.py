@@ -70,6 +70,27 @@ def measured_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def state_sizes(offset: int) -> dict[str, Any]:
+    """Bytes of one reference's prefix state at ``offset``: the tiny model's as captured, the 7B's from
+    its config (bfloat16 values, float32 modal states), checked against each other by the tests."""
+    import torch
+    import yaml
+
+    from service.scoring.evo2_capture import capture_states
+    from service.scoring.evo2_state import state_nbytes_estimate
+    from tests.support.evo2_cpu import _evo2_dir, build_tiny_model, random_dna
+
+    seq = random_dna(2 * offset, 0)
+    with torch.inference_mode():
+        _, [states] = capture_states(build_tiny_model(), torch.tensor([list(seq.encode())]), [[offset]])
+    seven = yaml.safe_load((_evo2_dir() / "configs" / "evo2-7b-1m.yml").read_text())
+    return {
+        "offset": offset,
+        "tiny_bytes": states[offset].nbytes,
+        "evo2_7b_bytes": state_nbytes_estimate(seven, offset),
+    }
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     plans = [
@@ -77,7 +98,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         planned("saturation", args.plan_saturation_bp, window=args.window),
     ]
     print(plan_table(plans))
-    result: dict[str, Any] = {"plan": plans}
+    sizes = state_sizes(args.window // 2)
+    print(
+        f"\none reference's prefix state at {sizes['offset']:,} positions: tiny model "
+        f"{sizes['tiny_bytes'] / 2**20:.2f} MiB (captured), evo2_7b {sizes['evo2_7b_bytes'] / 2**20:.1f} MiB "
+        "(its config, bfloat16; keys and values are 320 MiB of it)"
+    )
+    result: dict[str, Any] = {"plan": plans, "state_sizes": sizes}
     if not args.no_model:
         from tests.support.evo2_cpu import tiny_scorer
 
