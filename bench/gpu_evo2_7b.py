@@ -8,7 +8,10 @@ reports the median and range of s/window, MFU against the GPU's dense bf16 peak 
 W² term counted, peak allocated and reserved memory and ``mem_get_info`` headroom; out-of-memory,
 cuFFT allocation failures included, is recorded as such. Beside it: the original pipeline's pattern
 (two batch-1 forwards per variant, through ``Evo2Scorer.forward_batch``), Vortex kernels on and off,
-and the cold start (imports, model build, first forward). The last JSON line (and ``--out``) holds
+the cold start (imports, model build, first forward), and prefix-state continuation on and off through
+the service's engine (``service.jobs.continuation.compare_on_off``: BRCA1 SNVs and a saturation at W,
+paired rounds alternating which goes first, tokens per SNV / position and the speed-up's median and
+range). The last JSON line (and ``--out``) holds
 every figure and a ``deployment`` block that ``service/deployment/figures.py`` reads for
 ``max_batch_tokens``, seconds per window and cold start.
 
@@ -58,6 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--modal-gpu", default="H100", help="Modal GPU type (price, bf16 peak)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--continuation-snvs", type=int, default=24, help="BRCA1 SNVs, on vs off (0: skip)")
+    parser.add_argument("--continuation-bp", type=int, default=8, help="saturated positions, on vs off")
+    parser.add_argument("--continuation-rounds", type=int, default=3, help="paired on/off rounds")
     args = parser.parse_args(argv)
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
     return args
@@ -231,6 +237,17 @@ def measure_original(scorer: Evo2Scorer, window: int, variants: int, seed: int) 
     return {"variants_per_s": variants / elapsed, "seconds_per_window": elapsed / (2 * variants)}
 
 
+def measure_continuation(scorer: Evo2Scorer, args: argparse.Namespace) -> dict[str, Any] | None:
+    """Prefix-state continuation on and off through the engine, on this scorer (None when skipped)."""
+    from service.jobs.continuation import compare_on_off
+
+    workloads = [("brca1", args.continuation_snvs), ("saturation", args.continuation_bp)]
+    workloads = [(name, size) for name, size in workloads if size > 0]
+    if not workloads or args.continuation_rounds < 1:
+        return None
+    return compare_on_off(scorer, workloads=workloads, window=args.window, rounds=args.continuation_rounds)
+
+
 def recommend(rows: list[dict[str, Any]], window: int, total_gib: float | None) -> dict[str, Any] | None:
     """Smallest batch within 5% of the best s/window whose reserved peak leaves HEADROOM free."""
     fitting = [r for r in rows if not r["oom"]]
@@ -286,6 +303,7 @@ def run_config(
         "cold_start": {"import_s": import_s, "build_s": build_s, "first_forward_s": first_s},
         "rows": rows,
         "original": measure_original(scorer, args.window, args.variants, args.seed),
+        "continuation": measure_continuation(scorer, args),
         "recommended": recommend(rows, args.window, total),
         "gpu_memory_gib": total,
         "device": device_name,
@@ -400,6 +418,13 @@ def print_report(result: dict[str, Any]) -> None:
             print(f"{row['batch_size']:>5} {row['seconds_per_window']:>9.4f} {span:>17} {mfu:>6} {shown}")
         orig = config["original"]
         print(f"original pattern (2 × batch 1 per variant): {orig['seconds_per_window']:.4f} s/window")
+        for workload, c in ((config.get("continuation") or {}).get("workloads") or {}).items():
+            print(
+                f"continuation {workload}: {c['window_equivalents_per_unit_on']:.2f} vs "
+                f"{c['window_equivalents_per_unit_off']:.2f} windows per unit, speed-up "
+                f"{c['speedup_median']:.2f}x ({c['speedup_min']:.2f}-{c['speedup_max']:.2f}), "
+                f"max |delta on - off| {c['max_abs_delta_difference']:.2e}"
+            )
     print(f"deployment: {result['deployment']}")
 
 

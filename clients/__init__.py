@@ -19,6 +19,7 @@ from clients.errors import (
 from clients.models import (
     AlleleResults,
     AnalysisResponse,
+    Embeddings,
     ErrorBody,
     HealthResponse,
     InfoResponse,
@@ -47,6 +48,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Client",
+    "Embeddings",
     "ErrorBody",
     "HealthResponse",
     "InfoResponse",

@@ -31,6 +31,7 @@ from clients.errors import (
 )
 from clients.models import (
     AlleleResults,
+    Embeddings,
     ErrorBody,
     ErrorEnvelope,
     HealthResponse,
@@ -165,6 +166,9 @@ class Call(Generic[M]):
     model: type[M]
     json: Any = None
     params: Mapping[str, Any] | None = None
+    #: What to ask for (``Accept``) and how to read a non-JSON answer's body into ``model``.
+    accept: str = "application/json"
+    read: Callable[[bytes], M] | None = None
 
 
 VariantLike = str | VariantFields | Mapping[str, Any]
@@ -270,6 +274,52 @@ def saturation_call(
     return Call("POST", "/saturation", SaturationResponse, json={**body, **options})
 
 
+NPZ = "application/x-npz"
+
+
+def embed_call(
+    sequences: Sequence[str] | None,
+    variant: VariantLike | None,
+    layers: Sequence[str] | None,
+    per_position: bool,
+    genome: str | None,
+    window: int | None,
+) -> Call[Embeddings]:
+    """``POST /embed`` for ``sequences`` or one ``variant`` (its ref and alt windows), as ``.npz``."""
+    body: dict[str, Any] = {"per_position": per_position}
+    if sequences is not None:
+        body["sequences"] = [sequences] if isinstance(sequences, str) else list(sequences)
+    if variant is not None:
+        body["variant"] = variant_payload(variant)
+    if layers is not None:
+        body["layers"] = [layers] if isinstance(layers, str) else list(layers)
+    body.update({k: v for k, v in (("genome", genome), ("window", window)) if v is not None})
+    return Call("POST", "/embed", Embeddings, json=body, accept=NPZ, read=embeddings_from_npz)
+
+
+def embeddings_from_npz(content: bytes) -> Embeddings:
+    """``Embeddings`` from an ``/embed`` ``.npz`` body (``"<item>/<layer>"`` arrays and ``meta``)."""
+    import io
+    import json
+
+    import numpy as np
+
+    with np.load(io.BytesIO(content), allow_pickle=False) as npz:
+        meta = json.loads(str(npz["meta"]))
+        names = [item["name"] for item in meta["items"]]
+        arrays = {name: {layer: npz[f"{name}/{layer}"] for layer in meta["layers"]} for name in names}
+    return Embeddings(
+        model=meta["model"],
+        layers=meta["layers"],
+        per_position=meta["per_position"],
+        names=names,
+        lengths=[item["length"] for item in meta["items"]],
+        variant=meta.get("variant"),
+        window=meta.get("window"),
+        arrays=arrays,
+    )
+
+
 def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     """``items`` in runs of at most ``size`` (one empty run for no items, for the server to refuse)."""
     if size < 1:
@@ -333,8 +383,10 @@ def read_response(call: Call[M], response: httpx.Response) -> M:
     if not response.is_success:
         raise error_from_response(response)
     try:
+        if call.read is not None:
+            return call.read(response.content)
         return call.model.model_validate_json(response.content)
-    except ValidationError as exc:
+    except (ValidationError, ValueError, KeyError) as exc:
         raise InvalidResponseError(
             f"{call.method} {call.path}: the answer does not match {call.model.__name__}: {exc}",
             status=response.status_code,
@@ -366,7 +418,7 @@ class BaseClient:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     def build_request(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
-        headers = {**default_headers(self.api_key), "x-request-id": new_request_id()}
+        headers = {**default_headers(self.api_key), "x-request-id": new_request_id(), "accept": call.accept}
         return http.build_request(
             call.method, self.base_url + call.path, json=call.json, params=call.params, headers=headers
         )

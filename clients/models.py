@@ -293,3 +293,41 @@ class LegacyAnalysisResponse(_Response):
 
 #: The old name of :class:`LegacyAnalysisResponse` (the TypeScript client's and the schema's name).
 AnalysisResponse = LegacyAnalysisResponse
+
+
+class EmbeddedItem(_Response):
+    name: str
+    length: int
+    embeddings: dict[str, list[float] | list[list[float]]]
+
+
+class EmbedResponse(_Response):
+    """``POST /embed`` as JSON; the clients ask for ``.npz`` and return ``Embeddings``."""
+
+    model: str
+    layers: list[str]
+    per_position: bool
+    variant: str | None = None
+    window: Interval | None = None
+    items: list[EmbeddedItem]
+
+
+class Embeddings(_Response):
+    """``POST /embed`` with numpy arrays: ``arrays[item][layer]`` is float32 ``(width,)`` (the mean over
+    positions) or ``(length, width)`` (``per_position``); items are ``"0"``, ``"1"``, … for sequences
+    in order, ``"ref"`` and ``"alt"`` for a variant's windows."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, arbitrary_types_allowed=True)
+
+    model: str
+    layers: list[str]
+    per_position: bool
+    names: list[str]
+    lengths: list[int]
+    variant: str | None = None
+    window: Interval | None = None
+    arrays: dict[str, dict[str, Any]]
+
+    def __getitem__(self, item: str | int) -> dict[str, Any]:
+        """The arrays of one item (by name or position), layer → array."""
+        return self.arrays[self.names[item] if isinstance(item, int) else item]

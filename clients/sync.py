@@ -19,6 +19,7 @@ from clients import _base
 from clients._base import BaseClient, Call, M, VariantLike
 from clients.models import (
     AlleleResults,
+    Embeddings,
     HealthResponse,
     InfoResponse,
     LegacyAnalysisResponse,
@@ -185,6 +186,22 @@ class Client(BaseClient):
         """``POST /saturation``: every SNV of a region (``chr17:43119600-43119699``, 1-based inclusive)."""
         options = _base.delta_options(genome, window, delta_method, reverse_complement)
         return self.call(_base.saturation_call(region, chrom, start, end, options))
+
+    def embed(
+        self,
+        sequences: Sequence[str] | str | None = None,
+        *,
+        variant: VariantLike | None = None,
+        layers: Sequence[str] | str | None = None,
+        per_position: bool = False,
+        genome: str | None = None,
+        window: int | None = None,
+    ) -> Embeddings:
+        """``POST /embed``: hidden states of ``layers`` (default: the model's default layer, see
+        ``info().model["embeddings"]``) for DNA ``sequences`` or one ``variant``'s ref and alt windows,
+        as numpy arrays (``result[0][layer]``, ``result["ref"][layer]``); mean over positions unless
+        ``per_position``."""
+        return self.call(_base.embed_call(sequences, variant, layers, per_position, genome, window))
 
     def max_variants_per_request(self) -> int:
         """The server's ``limits.max_variants`` (asked once), unless given to the constructor."""

@@ -14,7 +14,7 @@ from service.coords import GENOMES
 from service.domain.calibration import Calibration, load_calibration
 from service.domain.delta import DeltaEngine
 from service.domain.options import WindowLimits
-from service.domain.score_cache import ScoreCache
+from service.domain.score_cache import PairCache, ScoreCache
 from service.domain.sequences import SequenceLimits
 from service.genome.base import GenomeSource
 from service.genome.layered import LayeredGenome
@@ -67,6 +67,8 @@ def build_scorer(settings: Settings) -> Scorer:
         device=settings.device,
         max_batch_tokens=settings.max_batch_tokens,
         use_kernels=settings.use_kernels,
+        kernel_bound=settings.kernel_check_bound,
+        state_cache_bytes=settings.prefix_state_cache_bytes,
     )
 
 
@@ -169,6 +171,8 @@ def build_runner(settings: Settings, scorer: Scorer) -> ModelRunner:
         retry_after_s=settings.queue_retry_after_s,
         batch_wait_ms=settings.merge_wait_ms,
         batch_max_tokens=settings.max_merge_tokens,
+        continuation=settings.prefix_continuation,
+        trim_tokens=settings.malloc_trim_tokens,
     )
 
 
@@ -194,7 +198,9 @@ def build_parts(
         max_non_acgt_fraction=settings.max_non_acgt_fraction,
         fetch_concurrency=settings.cluster_fetch_concurrency,
         max_remote_fetches=settings.ucsc_max_fetches_per_request,
+        chunk_tokens=settings.request_chunk_tokens,
         cache=ScoreCache(settings.ref_cache_bytes),
+        pair_cache=PairCache(settings.pair_cache_bytes),
     )
     limits = SequenceLimits(
         max_sequences=settings.max_sequences,

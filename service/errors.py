@@ -20,6 +20,8 @@ Domain code raises these; one handler in ``service.api.app`` turns them into the
     │   ├── UnknownRsid          400 unknown_rsid      (an rsID no dbSNP source holds for the build)
     │   ├── RegionUnavailable    400 region_unavailable (no configured genome source holds the region)
     │   ├── AmbiguousWindow      400 ambiguous_window  (a window holds more N than the setting allows)
+    │   ├── UnknownLayer         400 unknown_layer     (/embed: a layer the model does not have)
+    │   ├── UnsupportedByModel   400 unsupported_by_model (/embed with a model without layers: kmer)
     │   └── LimitExceeded        400 limit_exceeded    (batch, window, sequence length, array length,
     │       │                                            model-token cost, UCSC fetches per request)
     │       └── PayloadTooLarge  413 payload_too_large (request body size)
@@ -165,6 +167,14 @@ class AmbiguousWindow(InvalidRequest):
     """More of a variant's window is N (or another non-ACGT code) than ``max_non_acgt_fraction``."""
 
     type = "ambiguous_window"
+
+
+class UnknownLayer(InvalidRequest):
+    type = "unknown_layer"
+
+
+class UnsupportedByModel(InvalidRequest):
+    type = "unsupported_by_model"
 
 
 class LimitExceeded(InvalidRequest):

@@ -32,7 +32,14 @@ class Settings(BaseSettings):
     max_batch_tokens: int = Field(
         65_536, ge=1, description="Largest forward pass in tokens (batch size × length)."
     )
-    use_kernels: bool = Field(False, description="Use Vortex's Triton kernels for the Hyena convolutions.")
+    use_kernels: bool | Literal["auto"] = Field(
+        "auto",
+        description="Vortex's Triton kernels for the Hyena convolutions: 'auto' keeps them on only where "
+        "they agree with the plain path at load (a short sequence; the result in /info); true / false force.",
+    )
+    kernel_check_bound: float = Field(
+        0.05, gt=0, description="Largest |log-prob| difference (nats) the kernels may show in the check."
+    )
     calibration_dir: Path | None = Field(
         None, description="Directory of <model>.json calibration files (default: packaged ones)."
     )
@@ -140,6 +147,40 @@ class Settings(BaseSettings):
     batch_max_tokens: int | None = Field(None, ge=0, description="Deprecated: max_merge_tokens.")
     ref_cache_bytes: int = Field(
         256 * 2**20, ge=0, description="Byte bound of the reference-window score cache (0 = off)."
+    )
+    # --- Evo 2 engine (#14) ---------------------------------------------------------------------------
+    prefix_continuation: bool = Field(
+        True,
+        description="Score each alternate window from its reference's prefix state where the scorer can "
+        "(Evo 2); off: every window a full forward pass. Same results to round-off.",
+    )
+    prefix_state_cache_bytes: int = Field(
+        2**30,
+        ge=0,
+        description="Byte bound of the reference prefix states Evo 2 keeps between requests, on its device "
+        "(the 7B's state at 4,096 positions is 333 MiB; 0 = off).",
+    )
+    pair_cache_bytes: int = Field(
+        16 * 2**20, ge=0, description="Byte bound of the scored-pair cache (about 512 B per pair; 0 = off)."
+    )
+    malloc_trim_tokens: int = Field(
+        4 * 2**20,
+        ge=0,
+        description="Hand freed heap memory back to the OS (glibc malloc_trim) once the model is idle after "
+        "this many bases were scored (0 = never).",
+    )
+    embed_max_layers: int = Field(8, ge=1, description="Layers one /embed request may name.")
+    embed_max_json_values: int = Field(
+        1_048_576, ge=1, description="Numbers a JSON /embed answer may hold (beyond: ask for .npz)."
+    )
+    embed_max_values: int = Field(
+        67_108_864, ge=1, description="Numbers any /embed answer may hold (256 MiB of float32)."
+    )
+    request_chunk_tokens: int = Field(
+        1_048_576,
+        ge=1,
+        description="Window bases a request sends to the model at once; each chunk is reduced to what the "
+        "deltas need before the next (bounds a request's memory).",
     )
     max_saturation_bp: int = Field(512, ge=1, description="Longest region of one /saturation request.")
     max_non_acgt_fraction: float = Field(

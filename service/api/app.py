@@ -16,10 +16,12 @@ from fastapi.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service import __version__
+from service.api import embedding
 from service.api.auth import API_KEY_SCHEMES, ApiKeyMiddleware
 from service.api.body_limit import BodyLimitMiddleware
 from service.api.cors import EnvelopeCORSMiddleware
 from service.api.envelope import install_error_handlers
+from service.api.expect import ExpectModelMiddleware
 from service.api.json_guard import JsonGuardMiddleware
 from service.api.logs import RequestLogMiddleware, configure_logging
 from service.api.metrics import MetricsMiddleware, ServiceMetrics
@@ -93,17 +95,20 @@ def create_app(
     install_web(app)
     app.include_router(router, dependencies=list(API_KEY_SCHEMES))
     app.include_router(notations_router, dependencies=list(API_KEY_SCHEMES))
+    app.include_router(embedding.router, dependencies=list(API_KEY_SCHEMES))
     if not settings.require_api_key:
         _declare_auth_optional(app)
     return app
 
 
 def _install_middleware(app: FastAPI, parts: Parts, metrics: ServiceMetrics) -> None:
-    """Innermost first: strict JSON, the body limit, the API key, quotas, CORS, metrics, the request
-    log and, with ``trusted_proxies``, the forwarded client address (outermost)."""
+    """Innermost first: requests for the model announced to the batcher, strict JSON, the body limit,
+    the API key, quotas, CORS, metrics, the request log and, with ``trusted_proxies``, the forwarded
+    client address (outermost)."""
     settings = parts.settings
     routes = app.router.routes
     max_items = max(settings.max_variants, settings.max_sequences)
+    app.add_middleware(ExpectModelMiddleware, runner=parts.runner)
     app.add_middleware(JsonGuardMiddleware, max_items=max_items, routes=routes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # The key is checked before the body is read; the quota counts every request, refused ones too.

@@ -59,6 +59,9 @@ from service.resolve.resolver import Resolution as Resolved
 
 _ERRORS = ERROR_RESPONSES
 
+#: The error responses every scoring route declares (also used by the /embed router).
+ERROR_RESPONSES = _ERRORS
+
 router = APIRouter()
 public = APIRouter()
 
@@ -112,6 +115,9 @@ async def info(
             "max_body_bytes": s.max_body_bytes,
             "max_queue": s.max_queue,
             "max_saturation_bp": s.max_saturation_bp,
+            "embed_max_layers": s.embed_max_layers,
+            "embed_max_json_values": s.embed_max_json_values,
+            "embed_max_values": s.embed_max_values,
             "rate_limit_per_minute": s.rate_limit_per_minute,
             "rate_limit_burst": s.rate_limit_burst,
             "max_request_tokens": s.max_request_tokens,

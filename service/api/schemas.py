@@ -446,3 +446,46 @@ class SaturationResponse(_Model):
         description="Row i, column j: delta (alt − ref) of the SNV to alleles[j] at positions[i]; null for "
         "the reference base and where the reference is not A, C, G or T."
     )
+
+
+# --- /embed -----------------------------------------------------------------------------------------
+
+
+class EmbedRequest(_Model):
+    sequences: list[str] | None = Field(
+        None, description="DNA sequences (A, C, G, T, N; any case), as for /score. Give this or 'variant'."
+    )
+    variant: VariantInput | None = Field(
+        None,
+        description=f"One variant, as /variant-delta takes it ({NOTATIONS}): the hidden states of its "
+        "reference and alternate windows ('ref', 'alt'). An rsID must name one alternate allele.",
+        examples=["chr17:43119628:T:G"],
+    )
+    genome: str | None = genome_field()
+    window: StrictInt | None = Field(None, description="Window of 'variant' in bp (even); default 8,192.")
+    layers: list[str] | None = Field(
+        None,
+        description="Layer names (Vortex module names, e.g. 'blocks.28.mlp.l3'; /info lists them under "
+        "model.embeddings); default: the model's default layer.",
+    )
+    per_position: bool = Field(
+        False, description="One row per position instead of the mean over the positions."
+    )
+
+
+class EmbeddedItem(_Model):
+    name: str = Field(description="'0', '1', … for sequences in order; 'ref' and 'alt' for a variant.")
+    length: int = Field(description="Bases of the sequence or window.")
+    embeddings: dict[str, list[float] | list[list[float]]] = Field(
+        description="Per layer: the mean over positions (width values) or, with per_position, one row of "
+        "width values per position."
+    )
+
+
+class EmbedResponse(_Model):
+    model: str
+    layers: list[str]
+    per_position: bool
+    variant: str | None = Field(None, description="Normalised variant (pos 1-based) when one was given.")
+    window: Interval | None = Field(None, description="The variant's reference window, 0-based half-open.")
+    items: list[EmbeddedItem]

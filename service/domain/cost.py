@@ -7,7 +7,8 @@ limit and charged to its client before it costs anything:
 
 * ``/variant-delta``: every variant scores a reference and an alternate window;
 * ``/saturation``: every position scores one reference window and three alternate windows;
-* ``/score``: the bases of every sequence.
+* ``/score``: the bases of every sequence;
+* ``/embed``: the bases of every sequence, or a variant's two windows.
 
 Reference windows that are shared or already cached are charged too: the price is what the request
 may cost, not what it turns out to cost. A cheaper way to score alternate windows changes its
@@ -68,6 +69,12 @@ def score_cost(lengths: Sequence[int], *, reverse_complement: bool) -> Cost:
     bases = sum(lengths)
     n = strands(reverse_complement)
     return Cost("/score", bases * n, f"{bases:,} bases × {n} strand(s)")
+
+
+def embed_cost(lengths: Sequence[int]) -> Cost:
+    """``/embed``: one forward pass over each sequence (a variant's: its reference and alternate window)."""
+    bases = sum(lengths)
+    return Cost("/embed", bases, f"{len(lengths):,} sequence(s), {bases:,} bases")
 
 
 @dataclass(frozen=True)

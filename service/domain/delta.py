@@ -11,6 +11,13 @@ alt allele, another request) scores only its alternate window. Every score names
 sequence its windows were read from (``source``), counts the N in them (windows with more than
 ``max_non_acgt_fraction`` are refused), and carries its label or why there is none, and its place
 among the calibration's benchmark deltas (``context``).
+
+Windows go to the model as groups (a reference window with its alternates, ``PrefixGroup``), so a
+scorer that can continues each alternate from its reference's prefix state; chunk by chunk
+(``chunk_tokens`` bases at a time), and each window is reduced as soon as its chunk is scored to
+what the deltas need (``PairSums``, six numbers per pair and strand): a request's memory is one
+chunk's log-probs, whatever its size. Log-probs are kept as float32, sums taken in float64. With a
+``PairCache`` an alternate already scored is not scored again.
 """
 
 from __future__ import annotations
@@ -31,13 +38,15 @@ from service.domain.options import (
     DeltaOptions,
     WindowLimits,
 )
+from service.domain.pairs import PairScorer, WindowPair
 from service.domain.planner import Cluster, cluster_spans
-from service.domain.score_cache import RefKey, ScoreCache, Strand
+from service.domain.score_cache import PairCache, PairKey, PairSums, RefKey, ScoreCache, Strand
 from service.domain.windows import VariantWindows, WindowPlan, build_windows, check_ambiguity, plan_window
 from service.errors import ServiceError
 from service.genome.base import GenomeSource, SourceIdentity
 from service.genome.budget import fetch_budget
 from service.scoring.base import reverse_complement
+from service.scoring.prefix import first_difference
 from service.scoring.runner import ModelRunner
 
 
@@ -75,17 +84,6 @@ class VariantScore:
 Outcome = VariantScore | ServiceError
 
 
-def first_difference(a: str, b: str) -> int:
-    """Index of the first position where ``a`` and ``b`` (equal lengths) differ; ``len(a)`` if none."""
-    if len(a) != len(b):
-        raise ValueError(f"windows of different lengths: {len(a)} and {len(b)}")
-    if a == b:
-        return len(a)
-    x = np.frombuffer(a.encode("latin-1"), dtype=np.uint8)
-    y = np.frombuffer(b.encode("latin-1"), dtype=np.uint8)
-    return int(np.argmax(x != y))
-
-
 def reduce_pair(
     ref_lp: np.ndarray, alt_lp: np.ndarray, ref_seq: str, alt_seq: str, method: DeltaMethod
 ) -> tuple[float, float]:
@@ -96,13 +94,12 @@ def reduce_pair(
     denominator (len - 1). Positions before it see identical input, so in exact arithmetic the two
     give the same delta; the suffix drops the round-off noise of the shared prefix.
     """
-    n = ref_lp.size
-    if n == 0:
-        return 0.0, 0.0
-    if method == "window":
-        return float(ref_lp.mean()), float(alt_lp.mean())
-    start = max(0, first_difference(ref_seq, alt_seq) - 1)
-    return float(ref_lp[start:].sum() / n), float(alt_lp[start:].sum() / n)
+    return pair_sums(ref_lp, alt_lp, ref_seq, alt_seq).scores(method == "suffix")
+
+
+def pair_sums(ref_lp: np.ndarray, alt_lp: np.ndarray, ref_seq: str, alt_seq: str) -> PairSums:
+    """What the deltas need from a pair: sums over all positions and from the first difference − 1."""
+    return PairSums.of(ref_lp, alt_lp, max(0, first_difference(ref_seq, alt_seq) - 1))
 
 
 def strand_sequences(seq: str, reverse: bool) -> tuple[str, ...]:
@@ -111,7 +108,8 @@ def strand_sequences(seq: str, reverse: bool) -> tuple[str, ...]:
 
 
 class DeltaEngine:
-    """Windows, scores, deltas and labels for variants; ``cache`` keeps reference-window log-probs."""
+    """Windows, scores, deltas and labels for variants; ``cache`` keeps reference-window log-probs,
+    ``pair_cache`` what the deltas need of each scored pair; ``chunk_tokens`` bases are scored at once."""
 
     def __init__(
         self,
@@ -124,7 +122,9 @@ class DeltaEngine:
         max_non_acgt_fraction: float,
         fetch_concurrency: int,
         max_remote_fetches: int,
+        chunk_tokens: int,
         cache: ScoreCache | None = None,
+        pair_cache: PairCache | None = None,
     ) -> None:
         self.genome = genome
         self.runner = runner
@@ -135,6 +135,8 @@ class DeltaEngine:
         self.fetch_concurrency = fetch_concurrency
         self.max_remote_fetches = max_remote_fetches
         self.cache = cache
+        self.pair_cache = pair_cache
+        self.pairs = PairScorer(runner, chunk_tokens=chunk_tokens, ref_cache=cache, pair_cache=pair_cache)
 
     @property
     def model(self) -> str:
@@ -219,25 +221,28 @@ class DeltaEngine:
     async def score_windows(
         self, built: Sequence[VariantWindows | ServiceError], options: DeltaOptions
     ) -> list[Outcome]:
-        """Score built windows: each distinct sequence once, reference windows from the cache if there."""
+        """Score built windows: each distinct window once, alternates from their reference's state where
+        the scorer can, reference windows and scored pairs from the caches."""
         built = await self._prepare(built, options)
-        known = await self._log_probs([w for w in built if isinstance(w, VariantWindows)], options)
+        strands: tuple[Strand, ...] = ("+", "-") if options.reverse_complement else ("+",)
+        pairs: list[WindowPair] = []
+        for item in built:
+            if isinstance(item, VariantWindows):
+                refs = strand_sequences(item.ref_seq, options.reverse_complement)
+                alts = strand_sequences(item.alt_seq, options.reverse_complement)
+                for strand, ref_seq, alt_seq in zip(strands, refs, alts, strict=True):
+                    key = RefKey(
+                        self.model, options.genome, item.ref_interval, strand, source=str(item.source)
+                    )
+                    pairs.append(WindowPair(ref_seq, alt_seq, key, PairKey(key, item.variant)))
+        sums = iter(await self.pairs.sums(pairs))
         results: list[Outcome] = []
         for item in built:
             if isinstance(item, ServiceError):
                 results.append(item)
                 continue
-            pairs = [
-                reduce_pair(known[ref], known[alt], ref, alt, options.delta_method)
-                for ref, alt in zip(
-                    strand_sequences(item.ref_seq, options.reverse_complement),
-                    strand_sequences(item.alt_seq, options.reverse_complement),
-                    strict=True,
-                )
-            ]
-            ref_score = sum(p[0] for p in pairs) / len(pairs)
-            alt_score = sum(p[1] for p in pairs) / len(pairs)
-            results.append(self._finish(item, ref_score, alt_score, known, options))
+            scored = [next(sums) for _ in strands]
+            results.append(self._finish(item, scored, options))
         return results
 
     async def _prepare(
@@ -257,15 +262,9 @@ class DeltaEngine:
             out.append(item)
         return out
 
-    def _finish(
-        self,
-        item: VariantWindows,
-        ref_score: float,
-        alt_score: float,
-        known: Mapping[str, np.ndarray],
-        options: DeltaOptions,
-    ) -> VariantScore:
+    def _finish(self, item: VariantWindows, pairs: Sequence[PairSums], options: DeltaOptions) -> VariantScore:
         """The score with its label (or why none), its context and the delta under both reductions."""
+        ref_score, alt_score = _mean_scores(pairs, options.delta_method == "suffix")
         delta = alt_score - ref_score
         scale = DeltaScale(
             window=options.window,
@@ -277,59 +276,22 @@ class DeltaEngine:
         )
         label = self.calibration.label(delta, scale)
         context, reason = self.calibration.context(delta, scale)
-        methods = (
-            {m: _delta(item, known, m, options.reverse_complement) for m in METHODS}
-            if options.both_methods
-            else {}
-        )
+        methods: dict[DeltaMethod, float] = {}
+        if options.both_methods:
+            for method in METHODS:
+                ref, alt = _mean_scores(pairs, method == "suffix")
+                methods[method] = alt - ref
         return VariantScore(item, ref_score, alt_score, label, self.model, options, context, reason, methods)
-
-    async def _log_probs(
-        self, built: Sequence[VariantWindows], options: DeltaOptions
-    ) -> dict[str, np.ndarray]:
-        """Per-position log-probs of every window (both strands when asked), each distinct one once."""
-        strands: tuple[Strand, ...] = ("+", "-") if options.reverse_complement else ("+",)
-        known: dict[str, np.ndarray] = {}
-        wanted: dict[str, RefKey | None] = {}  # sequences to score → cache key (reference windows)
-        for item in built:
-            refs = strand_sequences(item.ref_seq, options.reverse_complement)
-            alts = strand_sequences(item.alt_seq, options.reverse_complement)
-            for strand, ref_seq, alt_seq in zip(strands, refs, alts, strict=True):
-                if ref_seq not in known and ref_seq not in wanted:
-                    key = RefKey(
-                        self.model, options.genome, item.ref_interval, strand, source=str(item.source)
-                    )
-                    cached = self.cache.get(key) if self.cache is not None else None
-                    if cached is not None and cached.size == max(0, len(ref_seq) - 1):
-                        known[ref_seq] = cached
-                    else:
-                        wanted[ref_seq] = key
-                if alt_seq not in known:
-                    wanted.setdefault(alt_seq, None)
-        seqs = list(wanted)
-        for seq, log_probs in zip(seqs, await self.runner.log_probs(seqs), strict=True):
-            known[seq] = log_probs
-            ref_key = wanted[seq]
-            if ref_key is not None and self.cache is not None:
-                self.cache.put(ref_key, log_probs)
-        return known
 
 
 #: Both reductions of a pair's log-probs (``VariantScore.method_deltas``).
 METHODS: tuple[DeltaMethod, ...] = ("window", "suffix")
 
 
-def _delta(
-    item: VariantWindows, known: Mapping[str, np.ndarray], method: DeltaMethod, reverse: bool
-) -> float:
-    """The delta of ``item`` under ``method`` from the log-probs already computed."""
-    pairs = [
-        reduce_pair(known[ref], known[alt], ref, alt, method)
-        for ref, alt in zip(
-            strand_sequences(item.ref_seq, reverse), strand_sequences(item.alt_seq, reverse), strict=True
-        )
-    ]
-    return sum(p[1] - p[0] for p in pairs) / len(pairs)
+def _mean_scores(pairs: Sequence[PairSums], suffix: bool) -> tuple[float, float]:
+    """(ref, alt) scores averaged over the strands' pairs."""
+    scored = [p.scores(suffix) for p in pairs]
+    return sum(r for r, _ in scored) / len(scored), sum(a for _, a in scored) / len(scored)
 
 
 def _length(sizes: Mapping[str, int], genome: str, chrom: str) -> int:

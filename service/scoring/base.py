@@ -32,14 +32,20 @@ class ScorerStats:
     forward_passes: int = 0
     tokens: int = 0
     seconds: float = 0.0
+    #: Sequences scored by continuing from a reference's prefix state (counted in ``sequences`` too;
+    #: their ``tokens`` are only the continued part).
+    continued: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def record(self, *, sequences: int, forward_passes: int, tokens: int, seconds: float) -> None:
+    def record(
+        self, *, sequences: int, forward_passes: int, tokens: int, seconds: float, continued: int = 0
+    ) -> None:
         with self._lock:
             self.sequences += sequences
             self.forward_passes += forward_passes
             self.tokens += tokens
             self.seconds += seconds
+            self.continued += continued
 
     def snapshot(self) -> dict[str, float]:
         with self._lock:
@@ -48,6 +54,7 @@ class ScorerStats:
                 "forward_passes": self.forward_passes,
                 "tokens": self.tokens,
                 "seconds": self.seconds,
+                "continued": self.continued,
             }
 
 

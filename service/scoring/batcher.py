@@ -4,9 +4,15 @@ Every ``submit(seqs)`` becomes a *job*. One worker task (per event loop, started
 the queue is empty) takes work from the queue in arrival order and hands it to the scorer in a single
 worker thread, so there is never more than one model call at a time:
 
-* **Merging.** When the first job arrives the worker waits up to ``wait_ms`` for more (or until
-  ``max_tokens`` are queued), then puts the queued sequences into one scorer call. Work that arrives
-  while the model is busy is merged without any extra wait.
+* **Merging.** A job that finds the model idle and no other caller on its way goes at once. Callers
+  announce themselves (``expected``: requests under way that will need the model, counted by
+  ``ModelRunner.expecting``); while fewer jobs are queued than are expected, the worker waits up to
+  ``wait_ms`` after the oldest arrived for the others (or until ``max_tokens`` are queued), then puts
+  the queued work into one scorer call. Work that arrives while the model is busy is merged without
+  any extra wait.
+* **Items.** A job asks for *items*: sequences (``str``, sized by their length) or groups of a
+  reference and its alternates (``PrefixGroup``, sized by ``tokens``); the scorer call gets the
+  items and answers one result per item.
 * **Dedupe.** A sequence asked for by several jobs in one batch is scored once, and a job that was
   queued while the previous call scored one of its sequences gets that result instead of a rescore;
   each job gets the result for every sequence it asked for, in its own order.
@@ -34,15 +40,24 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import Any
 
 from service.errors import InvalidRequest, ModelUnavailable, ServiceError
+from service.scoring.embed import EmbedJob
+from service.scoring.prefix import PrefixGroup
 
 log = logging.getLogger("service.scoring.batcher")
 
-#: The scorer call: sequences in, one per-position log-prob array per sequence out (same order).
-ScoreFn = Callable[[list[str]], list[np.ndarray]]
+#: What a job asks for: a sequence, a reference with its alternates, or layer outputs.
+Item = str | PrefixGroup | EmbedJob
+#: The scorer call: items in, one result per item out (same order): per-position log-probs for a
+#: sequence (``np.ndarray``), a ``GroupLogProbs`` for a group.
+ScoreFn = Callable[[list[Any]], list[Any]]
+
+
+def item_tokens(item: Item) -> int:
+    """Bases an item costs the model (a group: as full passes, an upper bound)."""
+    return item.tokens if isinstance(item, PrefixGroup | EmbedJob) else len(item)
 
 
 @dataclass
@@ -57,6 +72,7 @@ class BatchStats:
     tokens_scored: int = 0
     failed_batches: int = 0
     timeouts: int = 0
+    waits: int = 0  #: times the worker waited for expected callers before a call
     model_seconds: float = 0.0
 
     def snapshot(self) -> dict[str, float]:
@@ -65,12 +81,12 @@ class BatchStats:
 
 @dataclass(eq=False)
 class _Job:
-    future: asyncio.Future[list[np.ndarray]]
-    seqs: list[str]  # as asked, duplicates included
-    distinct: list[str]  # first-seen order
+    future: asyncio.Future[list[Any]]
+    seqs: list[Any]  # items as asked, duplicates included
+    distinct: list[Any]  # first-seen order
     arrived: float
     cursor: int = 0  # distinct[:cursor] have been handed to a batch
-    results: dict[str, np.ndarray] = field(default_factory=dict)
+    results: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def dispatched(self) -> bool:
@@ -101,17 +117,20 @@ class MicroBatcher:
         self.timeout_s = timeout_s
         self.retry_after_s = retry_after_s
         self.stats = BatchStats()
+        #: Callers under way that will submit work (see ``ModelRunner.expecting``).
+        self.expected = 0
         self._queue: deque[_Job] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Future[None] | None = None
         self._running: list[_Job] = []
         self._partial: _Job | None = None
         #: The last call's results: a job queued while that call ran gets them instead of a rescore.
-        self._recent: dict[str, np.ndarray] = {}
+        self._recent: dict[Any, Any] = {}
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
-    async def submit(self, seqs: Sequence[str]) -> list[np.ndarray]:
-        """Per-position log-probs of ``seqs`` (in order), scored together with concurrent submissions."""
+    async def submit(self, seqs: Sequence[Any]) -> list[Any]:
+        """Results for ``seqs`` (items, in order; per-position log-probs for sequences), scored together
+        with concurrent submissions."""
         if not seqs:
             return []
         loop = asyncio.get_running_loop()
@@ -168,31 +187,33 @@ class MicroBatcher:
             self._recent = {}
 
     async def _gather(self) -> None:
-        """Wait until ``wait_s`` after the oldest queued job arrived, or until a full batch is queued."""
+        """While other expected callers have not queued their jobs yet, wait until ``wait_s`` after the
+        oldest arrived or until a full batch is queued; with nobody else on the way, go at once."""
         if self.wait_s <= 0:
             return
         loop = asyncio.get_running_loop()
         while self._queue:
             self._drop_done()
-            if not self._queue or self._queued_tokens() >= self.max_tokens:
+            if len(self._queue) >= self.expected or self._queued_tokens() >= self.max_tokens:
                 return
             remaining = min(job.arrived for job in self._queue) + self.wait_s - loop.time()
             if remaining <= 0:
                 return
+            self.stats.waits += 1
             self._wakeup = loop.create_future()
             try:
                 await asyncio.wait({self._wakeup}, timeout=remaining)
             finally:
                 self._wakeup = None
 
-    def _take(self) -> dict[str, list[_Job]]:
+    def _take(self) -> dict[Any, list[_Job]]:
         """The next batch: sequence → jobs waiting for it, at most ``max_tokens`` bases (≥ 1 sequence)."""
         self._drop_done()
         if not self._queue:
             return {}
         if len(self._queue) > 1 and self._queue[0] is self._partial:
             self._queue.rotate(-1)  # the job served by the last call goes behind the others (fairness)
-        batch: dict[str, list[_Job]] = {}
+        batch: dict[Any, list[_Job]] = {}
         if self.max_tokens == 0:  # merging off: the oldest job, whole
             oldest = self._queue.popleft()
             oldest.cursor = len(oldest.distinct)
@@ -207,11 +228,11 @@ class MicroBatcher:
                 elif seq in self._recent:
                     job.results[seq] = self._recent[seq]
                     served.append(job)
-                elif batch and tokens + len(seq) > self.max_tokens:
+                elif batch and tokens + item_tokens(seq) > self.max_tokens:
                     break
                 else:
                     batch[seq] = [job]
-                    tokens += len(seq)
+                    tokens += item_tokens(seq)
                 job.cursor += 1
             if not job.dispatched:
                 break
@@ -222,7 +243,7 @@ class MicroBatcher:
         self._queue = deque(job for job in self._queue if not job.dispatched)
         return batch
 
-    async def _run(self, batch: dict[str, list[_Job]]) -> None:
+    async def _run(self, batch: dict[Any, list[_Job]]) -> None:
         jobs = list(dict.fromkeys(job for waiting in batch.values() for job in waiting))
         if all(job.future.done() for job in jobs):
             return  # every caller left while the batch was being formed
@@ -242,7 +263,8 @@ class MicroBatcher:
             return
         if len(jobs) > 1:
             self.stats.merged_batches += 1
-        self._recent = dict(zip(seqs, results, strict=True))
+        # Sequences only: a group's or an embedding's answer is not asked for twice in a row, and may be big.
+        self._recent = {s: r for s, r in zip(seqs, results, strict=True) if isinstance(s, str)}
         for seq, lp in zip(seqs, results, strict=True):
             for job in batch[seq]:
                 if not job.future.done():
@@ -250,14 +272,14 @@ class MicroBatcher:
         for job in jobs:
             job.finish_if_complete()
 
-    async def _call(self, seqs: list[str]) -> list[np.ndarray]:
+    async def _call(self, seqs: list[Any]) -> list[Any]:
         """One scorer call in the worker thread, bounded by ``timeout_s``."""
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="model")
         loop = asyncio.get_running_loop()
         self.stats.batches += 1
         self.stats.sequences_scored += len(seqs)
-        self.stats.tokens_scored += sum(map(len, seqs))
+        self.stats.tokens_scored += sum(map(item_tokens, seqs))
         started = time.perf_counter()
         try:
             call = loop.run_in_executor(self._executor, self._score, seqs)
@@ -290,4 +312,4 @@ class MicroBatcher:
             self._queue = deque(job for job in self._queue if not job.future.done())
 
     def _queued_tokens(self) -> int:
-        return sum(len(s) for job in self._queue for s in job.distinct[job.cursor :])
+        return sum(item_tokens(s) for job in self._queue for s in job.distinct[job.cursor :])

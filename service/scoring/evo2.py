@@ -16,13 +16,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
-from service.errors import InvalidSequence, LimitExceeded, ModelUnavailable
+from service.errors import InvalidSequence, LimitExceeded, ModelUnavailable, UnknownLayer
 from service.scoring.base import ScorerStats
+from service.scoring.embed import EmbedJob
 from service.scoring.evo2_models import (
     DEFAULT_MODEL,
     FP8_MIN_COMPUTE_CAPABILITY,
@@ -30,6 +31,7 @@ from service.scoring.evo2_models import (
     Evo2ModelSpec,
     get_model_spec,
 )
+from service.scoring.prefix import GroupLogProbs, PrefixGroup, log_probs_by_windows
 
 #: Retry-After (seconds) of a GPU out-of-memory answer: a retry helps only if other work held the
 #: memory at the time; a smaller window is the real fix.
@@ -40,6 +42,12 @@ ALPHABET = "ACGTN"
 _ALLOWED = frozenset(ALPHABET)
 
 _OOM_MARKERS = ("out of memory", "cufft_alloc_failed")
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from service.scoring.evo2_kernels import KernelCheck
+    from service.scoring.evo2_state_cache import StateCache
 
 
 def encode_dna(seq: str) -> np.ndarray:
@@ -110,6 +118,23 @@ def unmet_requirements(spec: Evo2ModelSpec, *, device: str, use_kernels: bool = 
     return problems
 
 
+def picked_log_probs(logits: Any, targets: Any) -> np.ndarray:
+    """``log_softmax(logits)[target]`` per position (float32 arithmetic, as float64), without the full
+    log-softmax: logits (B, n, vocab), targets (B, n) → (B, n)."""
+    logits = logits.float()
+    picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(dim=-1)
+    result: np.ndarray = picked.double().cpu().numpy()
+    return result
+
+
+def _continuation_problem(model: Any) -> str | None:
+    try:
+        from service.scoring.evo2_state import unsupported_reason
+    except ImportError as exc:  # torch missing: no model either
+        return str(exc)
+    return unsupported_reason(model)
+
+
 def _is_out_of_memory(exc: BaseException) -> bool:
     import torch
 
@@ -136,6 +161,8 @@ class Evo2Scorer:
         max_batch_tokens: int = 65536,
         max_length: int,
         use_kernels: bool = False,
+        continuation: bool = True,
+        state_cache_bytes: int = 0,
     ) -> None:
         if max_batch_tokens < 1:
             raise ValueError("max_batch_tokens must be at least 1")
@@ -148,10 +175,23 @@ class Evo2Scorer:
         self.max_batch_tokens = int(max_batch_tokens)
         self.max_length = int(max_length)
         self.use_kernels = use_kernels
+        #: What the kernel check at load found (``None``: the scorer was built around a model directly).
+        self.kernel_check: KernelCheck | None = None
         self.stats = ScorerStats()
-        self._lock = threading.Lock()
+        #: Serialises all model work (``log_probs`` may be called from several threads).
+        self.lock = threading.Lock()
         #: Per sequence length, the largest batch known to fit after an out-of-memory split.
         self._batch_caps: dict[int, int] = {}
+        #: Why alternates cannot continue from a reference's state (``None``: they can).
+        self.continuation_unavailable = _continuation_problem(model) if continuation else "turned off"
+        self.continuation = self.continuation_unavailable is None
+        #: References' prefix states kept between calls (``evo2_state_cache``; ``None``: off).
+        self.state_cache: StateCache | None = None
+        if self.continuation and state_cache_bytes > 0:
+            from service.scoring.evo2_state_cache import StateCache
+
+            self.state_cache = StateCache(state_cache_bytes)
+        self._widths: dict[str, int] | None = None
 
     # ------------------------------------------------------------------ construction
 
@@ -163,17 +203,21 @@ class Evo2Scorer:
         local_path: str | os.PathLike[str] | None = None,
         device: str = "cuda:0",
         max_batch_tokens: int = 65536,
-        use_kernels: bool = False,
+        use_kernels: bool | Literal["auto"] = "auto",
+        kernel_bound: float = 0.05,
+        state_cache_bytes: int = 0,
     ) -> Evo2Scorer:
         """Load ``evo2.models.Evo2(model_name, local_path=...)`` once and wrap it.
 
         Without ``local_path`` evo2 consults the Hugging Face hub. Requirements (Transformer
-        Engine, flash-attn, CUDA, GPU memory, compute capability, Triton for ``use_kernels``) are
-        checked first: :class:`ModelUnavailable` says what is missing. On CUDA the model keeps
+        Engine, flash-attn, CUDA, GPU memory, compute capability, Triton for ``use_kernels=True``)
+        are checked first: :class:`ModelUnavailable` says what is missing. On CUDA the model keeps
         evo2's dtypes (bfloat16, float32 poles and residues); on a CPU it is cast to float32.
+        Vortex's Triton kernels are then checked against the plain path (``evo2_kernels``):
+        ``"auto"`` keeps them on only when the log-probs agree within ``kernel_bound``.
         """
         spec = get_model_spec(model_name)
-        problems = unmet_requirements(spec, device=device, use_kernels=use_kernels)
+        problems = unmet_requirements(spec, device=device, use_kernels=use_kernels is True)
         if problems:
             raise ModelUnavailable(
                 f"{model_name} cannot be loaded here: " + "; ".join(problems),
@@ -189,7 +233,7 @@ class Evo2Scorer:
         except ImportError as exc:
             raise ModelUnavailable(f"evo2 cannot be imported: {exc}", detail={"model": model_name}) from exc
 
-        kwargs: dict[str, Any] = {"use_kernels": use_kernels}
+        kwargs: dict[str, Any] = {"use_kernels": False}  # switched on below when they pass the check
         if local_path is not None:
             kwargs["local_path"] = os.fspath(local_path)
         try:
@@ -203,24 +247,33 @@ class Evo2Scorer:
         first = next(model.parameters()).device
         if first.type != "cuda":
             model = model.float()
-        return cls(
+        scorer = cls(
             model,
             evo.tokenizer,
             name=model_name,
             device=str(first),
             max_batch_tokens=max_batch_tokens,
             max_length=spec.context_length,
-            use_kernels=use_kernels,
+            state_cache_bytes=state_cache_bytes,
         )
+        scorer.check_kernels(use_kernels, kernel_bound)
+        return scorer
+
+    def check_kernels(self, requested: bool | Literal["auto"], bound: float) -> None:
+        """Vortex's Triton kernels on or off as ``evo2_kernels.decide`` finds (reported by describe)."""
+        from service.scoring.evo2_kernels import check_sequence, decide
+
+        tokens = encode_dna(check_sequence())[None]
+        with self.lock:
+            self.kernel_check = decide(
+                requested, self.model, self.device, lambda: self._forward(tokens, record=False), bound
+            )
+        self.use_kernels = self.kernel_check.enabled
 
     # ------------------------------------------------------------------ Scorer protocol
 
-    def log_probs(self, seqs: Sequence[str]) -> list[np.ndarray]:
-        """Per-position log-probabilities (float64, length ``len(s) - 1``), in input order.
-
-        Sequences are grouped by length; each group is cut into batches of at most
-        ``max_batch_tokens`` tokens (at least one sequence), one forward pass per batch.
-        """
+    def check_sequences(self, seqs: Sequence[str]) -> list[np.ndarray]:
+        """Token ids of ``seqs``; ``InvalidSequence`` / ``LimitExceeded`` for one the model cannot take."""
         tokens = [encode_dna(seq) for seq in seqs]
         for seq_tokens in tokens:
             if seq_tokens.size > self.max_length:
@@ -229,26 +282,86 @@ class Evo2Scorer:
                     f"of {self.name}",
                     detail={"length": int(seq_tokens.size), "max_length": self.max_length},
                 )
-        results: list[np.ndarray | None] = [None] * len(tokens)
+        return tokens
+
+    def log_probs(self, seqs: Sequence[str]) -> list[np.ndarray]:
+        """Per-position log-probabilities (float64, length ``len(s) - 1``), in input order.
+
+        Sequences are grouped by length; each group is cut into batches of at most
+        ``max_batch_tokens`` tokens (at least one sequence), one forward pass per batch.
+        """
+        tokens = self.check_sequences(seqs)
+        scored: list[np.ndarray] = self._batched([t for t in tokens if t.size >= 2], self._forward_rows)
+        rows = iter(scored)
+        return [next(rows) if t.size >= 2 else np.zeros(0, dtype=np.float64) for t in tokens]
+
+    def _batched(self, tokens: list[np.ndarray], run: Callable[[np.ndarray], Sequence[T]]) -> list[T]:
+        """``run`` over batches of equal-length token arrays (``batch_size`` rows at most, halved on
+        out-of-memory), one result per array, in input order."""
+        results: dict[int, T] = {}
         groups: dict[int, list[int]] = {}
         for index, seq_tokens in enumerate(tokens):
-            if seq_tokens.size < 2:
-                results[index] = np.zeros(0, dtype=np.float64)
-            else:
-                groups.setdefault(int(seq_tokens.size), []).append(index)
-
+            groups.setdefault(int(seq_tokens.size), []).append(index)
         for length, indices in groups.items():
             start = 0
             while start < len(indices):
-                with self._lock:
-                    per_batch = max(1, self.max_batch_tokens // length)
-                    per_batch = min(per_batch, self._batch_caps.get(length, per_batch))
-                    chunk = indices[start : start + per_batch]
-                    rows = self._score_batch(np.stack([tokens[i] for i in chunk]))
-                for index, row in zip(chunk, rows, strict=True):
-                    results[index] = row
+                with self.lock:
+                    chunk = indices[start : start + self.batch_size(length)]
+                    rows = self._rows(run, np.stack([tokens[i] for i in chunk]))
+                results.update(zip(chunk, rows, strict=True))
                 start += len(chunk)
-        return [r if r is not None else np.zeros(0, dtype=np.float64) for r in results]
+        return [results[i] for i in range(len(tokens))]
+
+    def _rows(self, run: Callable[[np.ndarray], Sequence[T]], batch: np.ndarray) -> list[T]:
+        count, length = batch.shape
+        return self.split_on_oom(lambda lo, hi: list(run(batch[lo:hi])), count, length)
+
+    def log_probs_continued(self, groups: Sequence[PrefixGroup]) -> list[GroupLogProbs]:
+        """Alternate windows from their reference's prefix state (``service.scoring.prefix``); every
+        window a full pass when continuation is unavailable or off. Same results to round-off."""
+        if not self.continuation:
+            return log_probs_by_windows(self.log_probs, groups)
+        from service.scoring.evo2_continue import continued_log_probs
+
+        return continued_log_probs(self, groups)
+
+    # ------------------------------------------------------------------ embeddings
+
+    def layer_widths(self) -> dict[str, int]:
+        """Layers with one output row per position → values per position (found once, by a short pass)."""
+        if self._widths is None:
+            from service.scoring.evo2_embed import probe_widths
+
+            with self.lock:
+                self._widths = probe_widths(self.model, self.device)
+        return self._widths
+
+    def default_layer(self) -> str:
+        from service.scoring.evo2_embed import default_layer
+
+        return default_layer(self.layer_widths())
+
+    def embed(self, job: EmbedJob) -> list[dict[str, np.ndarray]]:
+        """Hidden states of ``job.layers`` for each sequence (``service.scoring.embed``), in order."""
+        from service.scoring.evo2_embed import embed_batch
+
+        tokens = self.check_sequences(job.seqs)
+        missing = [layer for layer in job.layers if layer not in self.layer_widths()]
+        if missing:
+            raise UnknownLayer(
+                f"{self.name} has no layer {missing[0]!r}; /info lists the layers (model.embeddings)",
+                detail={"unknown": missing, "default": self.default_layer()},
+            )
+        return self._batched(
+            tokens, lambda batch: embed_batch(self.model, batch, job.layers, job.per_position, self.device)
+        )
+
+    def _embeddings_facts(self) -> dict[str, Any]:
+        try:
+            widths = self.layer_widths()
+        except Exception as exc:  # a model that is not a Vortex StripedHyena (tests' wrappers)
+            return {"available": False, "reason": str(exc)[:200]}
+        return {"available": True, "default_layer": self.default_layer(), "layers": widths}
 
     def describe(self) -> dict[str, Any]:
         spec = MODELS.get(self.name)
@@ -260,6 +373,13 @@ class Evo2Scorer:
             "context_length": self.max_length,
             "max_batch_tokens": self.max_batch_tokens,
             "use_kernels": self.use_kernels,
+            "kernel_check": self.kernel_check.describe() if self.kernel_check is not None else None,
+            "continuation": {
+                "enabled": self.continuation,
+                "unavailable": self.continuation_unavailable,
+                "state_cache": self.state_cache.stats() if self.state_cache is not None else None,
+            },
+            "embeddings": self._embeddings_facts(),
             "parameters": self._parameter_count(),
             "requirements": spec.requirements() if spec is not None else {},
         }
@@ -273,30 +393,41 @@ class Evo2Scorer:
         """
         if tokens.ndim != 2 or tokens.shape[1] < 2:
             raise ValueError("tokens must be a 2-D array with at least two columns")
-        with self._lock:
+        with self.lock:
             return self._forward(tokens)
 
-    def _score_batch(self, tokens: np.ndarray) -> np.ndarray:
-        """Forward ``tokens``; on out-of-memory, halve the batch and retry down to one sequence."""
+    def split_on_oom(self, run: Callable[[int, int], list[T]], count: int, length: int) -> list[T]:
+        """``run(0, count)``; on out-of-memory, halved ranges down to one sequence, remembering per
+        ``length`` the largest batch that fits. Callers hold the lock."""
+        return self._split(run, 0, count, length)
+
+    def _split(self, run: Callable[[int, int], list[T]], lo: int, hi: int, length: int) -> list[T]:
         try:
-            return self._forward(tokens)
+            return run(lo, hi)
         except Exception as exc:
             if not _is_out_of_memory(exc):
                 raise
         # Outside the except block, so the failed attempt's tensors (held by the traceback) are freed.
         self._release_cache()
-        count, length = tokens.shape
-        if count == 1:
+        if hi - lo == 1:
             raise ModelUnavailable(
                 f"GPU out of memory scoring a {length}-bp sequence; use a smaller window",
                 detail={"model": self.name, "length": int(length)},
                 retry_after=OOM_RETRY_AFTER_S,
             )
-        half = (count + 1) // 2
+        half = (hi - lo + 1) // 2
         self._batch_caps[length] = min(self._batch_caps.get(length, half), half)
-        return np.concatenate([self._score_batch(tokens[:half]), self._score_batch(tokens[half:])])
+        return self._split(run, lo, lo + half, length) + self._split(run, lo + half, hi, length)
 
-    def _forward(self, tokens: np.ndarray) -> np.ndarray:
+    def batch_size(self, length: int) -> int:
+        """Sequences of ``length`` tokens per forward pass (``max_batch_tokens``, OOM-learnt caps)."""
+        per_batch = max(1, self.max_batch_tokens // max(1, length))
+        return min(per_batch, self._batch_caps.get(length, per_batch))
+
+    def _forward_rows(self, tokens: np.ndarray) -> list[np.ndarray]:
+        return list(self._forward(tokens))
+
+    def _forward(self, tokens: np.ndarray, record: bool = True) -> np.ndarray:
         import torch
 
         count, length = tokens.shape
@@ -305,11 +436,9 @@ class Evo2Scorer:
             input_ids = torch.from_numpy(np.ascontiguousarray(tokens, dtype=np.int64)).to(self.device)
             output = self.model(input_ids)
             logits = output[0] if isinstance(output, tuple) else output
-            logits = logits[:, :-1].float()
-            targets = input_ids[:, 1:].unsqueeze(-1)
-            # log_softmax(logits)[target] without materialising the full log-softmax.
-            picked = logits.gather(-1, targets).squeeze(-1) - torch.logsumexp(logits, dim=-1)
-            result: np.ndarray = picked.double().cpu().numpy()
+            result = picked_log_probs(logits[:, :-1], input_ids[:, 1:])
+        if not record:
+            return result
         self.stats.record(
             sequences=count,
             forward_passes=1,

@@ -220,6 +220,8 @@ def test_client_models_match_the_servers_schemas() -> None:
         "ErrorEnvelope": models.ErrorEnvelope,
         "LegacyAnalysisResponse": models.AnalysisResponse,
         "SaturationResponse": models.SaturationResponse,
+        "EmbedResponse": models.EmbedResponse,
+        "EmbeddedItem": models.EmbeddedItem,
     }
     for name, model in pairs.items():
         schema = schemas[name]
@@ -413,3 +415,43 @@ async def test_async_client_retries_with_its_sleep() -> None:
         with pytest.raises(BadRequestError):
             await client.info()
         assert len(seen2) == 1
+
+
+# --- /embed -------------------------------------------------------------------------------------------
+
+
+def tiny_app() -> Any:
+    from service.api.app import create_app
+    from service.settings import Settings
+    from tests.support.evo2_cpu import tiny_scorer
+
+    return create_app(Settings(genome_sources=["bundled"]), scorer=tiny_scorer())
+
+
+@pytest.mark.anyio
+async def test_async_client_embeds_as_numpy_arrays() -> None:
+    import numpy as np
+
+    async with asgi_client(tiny_app()) as client:
+        pooled = await client.embed(["ACGTACGTTTGA", "GGGACCA"], layers=["blocks.0", "blocks.3.mlp.l3"])
+        assert isinstance(pooled, models.Embeddings)
+        assert pooled.names == ["0", "1"] and pooled.lengths == [12, 7]
+        assert pooled[0]["blocks.0"].shape == (64,) and pooled["1"]["blocks.3.mlp.l3"].dtype == np.float32
+        rows = await client.embed("ACGTACGTTTGA", per_position=True)
+        [layer] = rows.layers
+        assert rows[0][layer].shape == (12, 64)
+        np.testing.assert_allclose(
+            rows[0][layer].mean(axis=0), (await client.embed("ACGTACGTTTGA"))[0][layer], atol=1e-5
+        )
+        windows = await client.embed(variant=VARIANT, window=256)
+        assert windows.names == ["ref", "alt"] and windows.variant == VARIANT
+        assert windows.window is not None and windows.window.start == POS - 1 - 128
+
+
+def test_sync_client_embeds_over_a_socket_and_gets_typed_errors() -> None:
+    with LiveServer(tiny_app()) as server, Client(server.url) as client:
+        result = client.embed(variant=VARIANT, window=256, layers="blocks.1")
+        assert result.layers == ["blocks.1"] and result["alt"]["blocks.1"].shape == (64,)
+        with pytest.raises(BadRequestError) as info:
+            client.embed("ACGT", layers="blocks.99")
+        assert info.value.type == "unknown_layer"

@@ -16,6 +16,7 @@ PUBLIC = {
     "AuthenticationError",
     "BadRequestError",
     "Client",
+    "Embeddings",
     "ErrorBody",
     "HealthResponse",
     "InfoResponse",
@@ -58,4 +59,5 @@ def test_both_clients_offer_the_same_methods() -> None:
         "health",
         "info",
         "analyze_single_variant",
+        "embed",
     } <= methods(clients.Client)

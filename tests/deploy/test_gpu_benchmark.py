@@ -28,7 +28,8 @@ def test_tiny_run_records_every_figure_and_feeds_the_deployment(
 
     out = tmp_path / "gpu_evo2_7b-H100.json"
     argv = ["--device", "cpu", "--tiny", "--batch-sizes", "1,2", "--window", "256", "--repeats", "3"]
-    result = bench.main([*argv, "--variants", "1", "--out", str(out)])
+    continuation = ["--continuation-snvs", "2", "--continuation-bp", "1", "--continuation-rounds", "1"]
+    result = bench.main([*argv, "--variants", "1", *continuation, "--out", str(out)])
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == json.loads(out.read_text())
     [config] = result["configs"]
     assert config["params"] == sum(p.numel() for p in build_tiny_model().parameters())
@@ -38,6 +39,11 @@ def test_tiny_run_records_every_figure_and_feeds_the_deployment(
         assert {"peak_allocated_gib", "peak_reserved_gib", "free_gib", "mfu"} <= row.keys()
     assert set(config["cold_start"]) == {"import_s", "build_s", "first_forward_s"} and config["finite"]
     assert config["original"]["seconds_per_window"] > 0
+    runs = config["continuation"]["workloads"]
+    assert set(runs) == {"brca1", "saturation"}
+    for run in runs.values():  # the alternates continue: fewer tokens, the same deltas to round-off
+        assert run["window_equivalents_per_unit_on"] < run["window_equivalents_per_unit_off"]
+        assert run["max_abs_delta_difference"] < 1e-6 and run["speedup_min"] > 0
     assert result["versions"]["torch"] and result["modal_gpu"] == "H100" and result["usd_per_hour"] == 3.95
     deployment = result["deployment"]
     assert deployment["max_batch_tokens"] in (256, 512) and deployment["cost_per_1000_variants_usd"] > 0

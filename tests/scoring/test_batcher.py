@@ -113,17 +113,30 @@ async def test_a_sequence_scored_by_the_call_running_when_a_job_queued_is_not_re
     assert scorer.calls == [["AAAA"], ["CCCC"]]
 
 
-async def test_a_caller_arriving_within_the_wait_is_merged():
+async def test_a_lone_job_does_not_wait_for_company():
+    # Changed on purpose (#14): an idle single request spent most of its time in the batch wait.
     scorer = FakeScorer()
     batcher = micro_batcher(scorer.log_probs, wait_ms=2000, max_tokens=8)
+    check(await asyncio.wait_for(batcher.submit(["AAAA"]), 1.0), ["AAAA"])
+    batcher.expected = 1  # the caller itself (ModelRunner.expecting): still nobody else on the way
+    check(await asyncio.wait_for(batcher.submit(["CCCC"]), 1.0), ["CCCC"])
+    assert scorer.calls == [["AAAA"], ["CCCC"]]
+
+
+async def test_a_job_waits_for_the_callers_on_their_way_within_the_wait():
+    scorer = FakeScorer()
+    batcher = micro_batcher(scorer.log_probs, wait_ms=2000, max_tokens=12)
+    batcher.expected = 3  # three requests under way (ModelRunner.expecting)
     first = asyncio.create_task(batcher.submit(["AAAA"]))
+    second = asyncio.create_task(batcher.submit(["CCCC"]))
     await asyncio.sleep(0.01)
-    assert scorer.calls == []  # still waiting for company
-    # The second job fills max_tokens, so the batch leaves at once instead of after 2 s.
-    second = await asyncio.wait_for(batcher.submit(["CCCC"]), 5)
-    check(second, ["CCCC"])
+    assert scorer.calls == []  # still waiting for the third
+    # The third job arrives (and fills max_tokens), so the batch leaves at once instead of after 2 s.
+    third = await asyncio.wait_for(batcher.submit(["GGGG"]), 5)
+    check(third, ["GGGG"])
     check(await first, ["AAAA"])
-    assert scorer.calls == [["AAAA", "CCCC"]]
+    check(await second, ["CCCC"])
+    assert scorer.calls == [["AAAA", "CCCC", "GGGG"]]
 
 
 async def test_calls_hold_at_most_max_tokens_and_a_big_job_is_split():
@@ -155,6 +168,7 @@ async def test_a_short_job_waits_at_most_one_call_behind_a_long_one():
 async def test_a_cancelled_queued_caller_is_not_scored_and_others_are_served():
     scorer = FakeScorer()
     batcher = micro_batcher(scorer.log_probs, wait_ms=500)
+    batcher.expected = 3  # a third caller is announced: the two queued jobs wait for it
     leaving = asyncio.create_task(batcher.submit(["AAAA"]))
     staying = asyncio.create_task(batcher.submit(["CCCC"]))
     await asyncio.sleep(0.01)
@@ -291,3 +305,18 @@ async def test_concurrent_api_requests_share_scorer_calls_and_get_their_own_answ
         [result] = merged.json()["results"]
         assert result["variant"] == variant
         assert result["delta_score"] == serial.json()["results"][0]["delta_score"]
+
+
+async def test_a_lone_http_request_never_waits_and_a_burst_is_merged(make_app):
+    """Whether the burst's first job has to wait for the others (``waits``) depends on how the event
+    loop orders their middleware; that a waiting job is joined by callers on their way is
+    test_a_job_waits_for_the_callers_on_their_way_within_the_wait's."""
+    app = make_app(merge_wait_ms=1000)
+    stats = app.state.parts.runner.batcher.stats
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        alone = await c.post("/variant-delta", json={"variant": "chr17:43119628:T:G"})
+        assert alone.status_code == 200 and stats.waits == 0 and stats.batches == 1
+        variants = [f"chr17:{43119600 + i}:{ref}:{alt}" for i, (ref, alt) in enumerate(["CA", "AG", "CG"])]
+        burst = await asyncio.gather(*(c.post("/variant-delta", json={"variant": v}) for v in variants))
+    assert all(r.status_code == 200 for r in burst)
+    assert stats.batches == 2 and stats.merged_batches == 1

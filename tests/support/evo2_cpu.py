@@ -57,6 +57,24 @@ TINY_SIZES: dict[str, Any] = {
     "max_seqlen": 8192,
 }
 
+#: The 7B's striping in miniature, from ``configs/evo2-7b-1m.yml`` (the service's default model): two of
+#: each block in the 7B's order (HCS, HCM, HCL, attention), the interpolated rotary embedding
+#: (``use_interpolated_rotary_pos_emb``, scaling factor 128), channel interleave, a 128-tap HCM filter.
+STRIPED_SIZES: dict[str, Any] = {
+    **TINY_SIZES,
+    "num_layers": 8,
+    "hcs_layer_idxs": [0, 4],
+    "hcm_layer_idxs": [1, 5],
+    "hcl_layer_idxs": [2, 6],
+    "attn_layer_idxs": [3, 7],
+}
+
+#: Tiny layouts: the evo2 config each starts from, and the sizes that replace its own.
+LAYOUTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "8k": ("evo2-7b-8k.yml", TINY_SIZES),
+    "7b-1m": ("evo2-7b-1m.yml", STRIPED_SIZES),
+}
+
 #: Switches for a CPU run (no flash-attn, no Transformer Engine, no fused or Triton kernels).
 #: ``column_split: False`` makes a save/load round trip through evo2's loader exact (with it,
 #: the loader permutes the attention projection rows).
@@ -266,12 +284,13 @@ def _evo2_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def tiny_config() -> dict[str, Any]:
-    """evo2's ``configs/evo2-7b-8k.yml`` with only sizes changed, CPU switches, float32 blocks."""
+def tiny_config(layout: str = "8k") -> dict[str, Any]:
+    """evo2's config of ``layout`` (``LAYOUTS``) with only sizes changed, CPU switches, float32 blocks."""
     import yaml
 
-    config: dict[str, Any] = yaml.safe_load((_evo2_dir() / "configs" / "evo2-7b-8k.yml").read_text())
-    config.update(copy.deepcopy(TINY_SIZES))
+    source, sizes = LAYOUTS[layout]
+    config: dict[str, Any] = yaml.safe_load((_evo2_dir() / "configs" / source).read_text())
+    config.update(copy.deepcopy(sizes))
     config.update(TINY_SWITCHES)
     for key in _DTYPE_KEYS:
         config[key] = torch.float32
@@ -307,26 +326,27 @@ def tame_random_init(model: torch.nn.Module, seed: int = 0) -> None:
             param.copy_(param.to(torch.bfloat16).to(param.dtype))
 
 
-def _build_tiny(seed: int) -> torch.nn.Module:
+def _build_tiny(seed: int, layout: str) -> torch.nn.Module:
     install_cpu_shim()
     from vortex.model.model import StripedHyena
     from vortex.model.utils import dotdict
 
     torch.manual_seed(seed)
     with _quiet_stderr():
-        model = StripedHyena(dotdict(tiny_config()))
+        model = StripedHyena(dotdict(tiny_config(layout)))
     model = model.float().eval()
     tame_random_init(model, seed)
     return model
 
 
 @functools.lru_cache(maxsize=4)
-def build_tiny_model(seed: int = 0) -> torch.nn.Module:
-    """The tiny StripedHyena (4 layers: HCS, HCM, HCL, attention; hidden 64), float32, eval mode.
+def build_tiny_model(seed: int = 0, layout: str = "8k") -> torch.nn.Module:
+    """The tiny StripedHyena, float32, eval mode: ``8k``: 4 layers (HCS, HCM, HCL, attention; hidden 64);
+    ``7b-1m``: the 7B's layer types and striping in 8 layers (``STRIPED_SIZES``).
 
-    Cached per process and seed: treat the returned module as read-only.
+    Cached per process, seed and layout: treat the returned module as read-only.
     """
-    return _build_tiny(seed)
+    return _build_tiny(seed, layout)
 
 
 def tiny_scorer(seed: int = 0, max_batch_tokens: int = 65536) -> Evo2Scorer:

@@ -69,6 +69,8 @@ def model_runner(scorer: Scorer, **options: Any) -> ModelRunner:
         "retry_after_s": s.queue_retry_after_s,
         "batch_wait_ms": s.merge_wait_ms,
         "batch_max_tokens": s.max_merge_tokens,
+        "continuation": s.prefix_continuation,
+        "trim_tokens": s.malloc_trim_tokens,
     }
     return ModelRunner(scorer, **{**values, **options})
 
@@ -95,6 +97,7 @@ def delta_engine(
         max_non_acgt_fraction=s.max_non_acgt_fraction,
         fetch_concurrency=s.cluster_fetch_concurrency,
         max_remote_fetches=s.ucsc_max_fetches_per_request,
+        chunk_tokens=s.request_chunk_tokens,
         cache=cache,
     )
 

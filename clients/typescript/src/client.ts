@@ -22,6 +22,8 @@ export type Resolution = Schemas["Resolution"];
 export type ResolveResult = Schemas["ResolveResult"];
 export type ResolveResponse = Schemas["ResolveResponse"];
 export type AlleleResults = Schemas["AlleleResults"];
+export type EmbedRequest = Schemas["EmbedRequest"];
+export type EmbedResponse = Schemas["EmbedResponse"];
 
 /** A variant in any notation the service reads (positions 1-based), or its fields. */
 export type VariantInput = string | VariantFields;
@@ -151,6 +153,20 @@ export class Evo2Client {
     return this.request("POST", "/saturation", { body: request });
   }
 
+  /**
+   * POST /embed: hidden states of named layers (GET /info's model.embeddings lists them) for DNA
+   * sequences or one variant's "ref" and "alt" windows; the mean over positions unless per_position.
+   */
+  embed(request: Partial<EmbedRequest>): Promise<EmbedResponse> {
+    return this.request("POST", "/embed", { body: request });
+  }
+
+  /** POST /embed answered as a binary .npz (arrays "<item>/<layer>" and a JSON "meta"): large answers. */
+  async embedNpz(request: Partial<EmbedRequest>): Promise<ArrayBuffer> {
+    const response = await this.send("POST", "/embed", { body: request, accept: "application/x-npz" });
+    return response.arrayBuffer();
+  }
+
   /** POST /analyze_single_variant?…: the original project's frontend call, answered with its six fields. */
   analyzeSingleVariant(params: AnalyzeParams): Promise<LegacyAnalysisResponse> {
     return this.request("POST", "/analyze_single_variant", { query: params });
@@ -161,11 +177,30 @@ export class Evo2Client {
     path: string,
     init: { body?: unknown; query?: Query } = {},
   ): Promise<T> {
+    const response = await this.send(method, path, init);
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ServiceError(`${method} ${path}: the answer is not JSON`, {
+        status: response.status,
+        type: "invalid_response",
+        requestId: response.headers.get("x-request-id"),
+      });
+    }
+  }
+
+  /** Sends one request; a non-2xx answer becomes a ServiceError, a 2xx one is returned unread. */
+  private async send(
+    method: "GET" | "POST",
+    path: string,
+    init: { body?: unknown; query?: Query; accept?: string } = {},
+  ): Promise<Response> {
     const url = new URL(this.baseUrl + path);
     for (const [key, value] of Object.entries(init.query ?? {})) {
       if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
     }
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept: init.accept ?? "application/json" };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (init.body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
@@ -184,18 +219,8 @@ export class Evo2Client {
       });
       throw Object.assign(error, { cause });
     }
-    const requestId = response.headers.get("x-request-id");
-    const text = await response.text();
-    if (!response.ok) throw errorFrom(response, text, requestId);
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new ServiceError(`${method} ${path}: the answer is not JSON`, {
-        status: response.status,
-        type: "invalid_response",
-        requestId,
-      });
-    }
+    if (!response.ok) throw errorFrom(response, await response.text(), response.headers.get("x-request-id"));
+    return response;
   }
 }
 

@@ -153,6 +153,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/embed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embed
+         * @description Hidden states of named layers (mean over positions, or per position) for DNA sequences or for a
+         *     variant's reference and alternate windows. ``Accept: application/x-npz`` for a binary answer.
+         */
+        post: operations["embed_embed_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -202,6 +223,80 @@ export interface components {
              * @description Always: relative to BRCA1 SGE variants under this model (the Findlay et al. 2018 SNVs the benchmark scored): a description of where this delta falls among theirs, not a clinical probability.
              */
             note: string;
+        };
+        /** EmbedRequest */
+        EmbedRequest: {
+            /**
+             * Sequences
+             * @description DNA sequences (A, C, G, T, N; any case), as for /score. Give this or 'variant'.
+             */
+            sequences?: string[] | null;
+            /**
+             * Variant
+             * @description One variant, as /variant-delta takes it ('chr17:43119628:T:G', 'chr17-43119628-T-G', '17:43119628 T>G', 'chr17:g.43119628T>G', 'NC_000017.11:g.43119628T>G' (positions 1-based), a dbSNP rsID ('rs80357906'), HGVS on a versioned RefSeq transcript ('NM_007294.4:c.5266dupC', 'NM_007294.4:c.4186-2A>G', 'NM_007294.4:c.-20G>A', 'NM_007294.4:c.*15A>G', del, dup, ins, delins; n. on NR_), a gene symbol with c. ('BRCA1:c.181T>G': its MANE Select transcript), or fields): the hidden states of its reference and alternate windows ('ref', 'alt'). An rsID must name one alternate allele.
+             * @example chr17:43119628:T:G
+             */
+            variant?: string | components["schemas"]["VariantFields"] | null;
+            /**
+             * Genome
+             * @description Genome build: hg38 or hg19 (GRCh38, GRCh37 accepted). Default: the server's default_genome (GET /info, defaults.genome).
+             * @example hg38
+             */
+            genome?: string | null;
+            /**
+             * Window
+             * @description Window of 'variant' in bp (even); default 8,192.
+             */
+            window?: number | null;
+            /**
+             * Layers
+             * @description Layer names (Vortex module names, e.g. 'blocks.28.mlp.l3'; /info lists them under model.embeddings); default: the model's default layer.
+             */
+            layers?: string[] | null;
+            /**
+             * Per Position
+             * @description One row per position instead of the mean over the positions.
+             * @default false
+             */
+            per_position: boolean;
+        };
+        /** EmbedResponse */
+        EmbedResponse: {
+            /** Model */
+            model: string;
+            /** Layers */
+            layers: string[];
+            /** Per Position */
+            per_position: boolean;
+            /**
+             * Variant
+             * @description Normalised variant (pos 1-based) when one was given.
+             */
+            variant?: string | null;
+            /** @description The variant's reference window, 0-based half-open. */
+            window?: components["schemas"]["Interval"] | null;
+            /** Items */
+            items: components["schemas"]["EmbeddedItem"][];
+        };
+        /** EmbeddedItem */
+        EmbeddedItem: {
+            /**
+             * Name
+             * @description '0', '1', … for sequences in order; 'ref' and 'alt' for a variant.
+             */
+            name: string;
+            /**
+             * Length
+             * @description Bases of the sequence or window.
+             */
+            length: number;
+            /**
+             * Embeddings
+             * @description Per layer: the mean over positions (width values) or, with per_position, one row of width values per position.
+             */
+            embeddings: {
+                [key: string]: number[] | number[][];
+            };
         };
         /** ErrorBody */
         ErrorBody: {
@@ -1483,6 +1578,122 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResolveResponse"];
+                };
+            };
+            /** @description Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request's headers or body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unsupported Content-Encoding (send JSON uncompressed) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request does not match the schema */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited: requests or model tokens (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UCSC answered badly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Overloaded, upstream unavailable or model unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UCSC timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    embed_embed_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbedRequest"];
+            };
+        };
+        responses: {
+            /** @description JSON, .npz or .npy (Accept) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbedResponse"];
+                    "application/x-npz": string;
+                    "application/x-npy": string;
                 };
             };
             /** @description Invalid input (bad notation, unknown genome or chromosome, ref mismatch, limits) */

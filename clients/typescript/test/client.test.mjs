@@ -91,3 +91,19 @@ test("a service that requires a key refuses requests without one", { skip: !apiK
   const refused = await rejection(anonymous.info());
   assert.deepEqual([refused.status, refused.type], [401, "unauthorized"]);
 });
+
+test("embed: JSON or .npz, or unsupported_by_model for a model without layers", async () => {
+  const info = await client.info();
+  if (info.model.embeddings?.available) {
+    const answer = await client.embed({ sequences: ["ACGTACGTAA"] });
+    assert.equal(answer.items.length, 1);
+    const npz = await client.embedNpz({ sequences: ["ACGTACGTAA"] });
+    assert.ok(npz.byteLength > 0);
+  } else {
+    const error = await rejection(client.embed({ sequences: ["ACGTACGTAA"] }));
+    assert.equal(error.status, 400);
+    assert.equal(error.type, "unsupported_by_model");
+    const binary = await rejection(client.embedNpz({ sequences: ["ACGTACGTAA"] }));
+    assert.equal(binary.type, "unsupported_by_model");
+  }
+});
