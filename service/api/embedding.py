@@ -9,11 +9,12 @@ numbers with a ``limit_exceeded`` that says to ask for ``.npz``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
+from service.api import examples
 from service.api.deps import EngineDep, ResolverDep, RunnerDep, ScorerDep, SequenceLimitsDep, SettingsDep
 from service.api.notations import resolve_inputs
 from service.api.quota import charge
@@ -69,7 +70,7 @@ def limits_of(settings: Any) -> EmbedLimits:
     },
 )
 async def embed(
-    body: EmbedRequest,
+    body: Annotated[EmbedRequest, Body(openapi_examples=examples.EMBED)],
     request: Request,
     runner: RunnerDep,
     engine: EngineDep,

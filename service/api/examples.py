@@ -1,7 +1,8 @@
 """Request examples for openapi.json: Swagger UI's "Try it out" sends the first one of each as it stands.
 
 Every example is answered 200 by the app with only its bundled BRCA1 slices (no network): a test posts
-each one (tests/api/test_openapi.py) and the browser test presses "Try it out" and "Execute".
+each one (tests/api/test_openapi.py) and the browser test presses "Try it out" and "Execute". ``/embed``'s
+need a model with layers (Evo 2): tests/api/test_embed.py posts them to the tiny Evo 2 model.
 """
 
 from __future__ import annotations
@@ -65,6 +66,15 @@ SCORE = _examples(
     per_position=(
         "Per-position log-probabilities, both strands",
         {"sequences": ["ACGTTGCAAGGCTTAACG", "TTGACCA"], "per_position": True, "reverse_complement": True},
+    ),
+)
+
+#: Answered 200 by an Evo 2 model; a k-mer server answers 400 ``unsupported_by_model`` (no layers).
+EMBED = _examples(
+    sequences=("The mean hidden state of the default layer", {"sequences": ["ACGTTGCAAGGCTTAACG"]}),
+    variant=(
+        "A variant's reference and alternate windows, mean over positions",
+        {"variant": "chr17:43119628:T:G", "genome": "hg38", "window": 1024},
     ),
 )
 

@@ -124,3 +124,25 @@ async def test_info_lists_the_layers_and_the_embed_limits(tiny_app):
     assert facts["layers"]["blocks.3.mlp.l3"] == 64 and facts["layers"]["blocks.1.mlp.l1"] == 128
     assert not any("rotary_emb" in name or "inner_attn" in name for name in facts["layers"])
     assert info["limits"]["embed_max_layers"] == 8
+
+
+async def test_the_request_examples_succeed_on_an_evo2_model(tiny_app):
+    """What Swagger UI's "Try it out" sends to /embed, as it stands."""
+    from service.api.examples import EMBED
+
+    for name, example in EMBED.items():
+        response = await post(tiny_app, example["value"])
+        assert response.status_code == 200, (name, response.text)
+        assert response.json()["items"], name
+
+
+async def test_an_rsid_or_hgvs_is_resolved_and_a_multi_allelic_rsid_is_refused(make_app, tmp_path):
+    vcf = tmp_path / "rsids.vcf"
+    vcf.write_text("#CHROM\tPOS\tID\tREF\tALT\nchr17\t43106487\trs999999901\tA\tC,G\n")
+    app = make_app(scorer=tiny_scorer(), annotation_sources=["bundled", "file"], rsid_vcf_hg38=vcf)
+    hgvs = await post(app, {"variant": "NM_007294.4:c.181T>G", "window": 1024})
+    assert hgvs.status_code == 200, hgvs.text
+    assert hgvs.json()["variant"] == "chr17:43106487:A:C"
+    several = await post(app, {"variant": "rs999999901", "window": 1024})
+    assert several.status_code == 400
+    assert several.json()["error"]["detail"]["alleles"] == ["chr17:43106487:A:C", "chr17:43106487:A:G"]

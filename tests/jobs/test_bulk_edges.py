@@ -37,6 +37,7 @@ def engine(directory: Path) -> DeltaEngine:
         max_non_acgt_fraction=s.max_non_acgt_fraction,
         fetch_concurrency=s.cluster_fetch_concurrency,
         max_remote_fetches=s.ucsc_max_fetches_per_request,
+        chunk_tokens=s.request_chunk_tokens,
     )
 
 

@@ -26,7 +26,7 @@ DOCUMENTED = {
     "invalid_request", "invalid_json", "cors_refused", "unsupported_media_type", "invalid_variant",
     "invalid_sequence", "unknown_genome", "unknown_chromosome", "out_of_bounds", "genome_mismatch",
     "ref_mismatch", "unknown_transcript", "unknown_rsid", "region_unavailable", "ambiguous_window",
-    "limit_exceeded", "payload_too_large",
+    "unknown_layer", "unsupported_by_model", "limit_exceeded", "payload_too_large",
     "unauthorized",
     "request_timeout", "rate_limited", "upstream_error", "upstream_unavailable", "upstream_timeout",
     "overloaded", "model_unavailable", "internal_error", "not_found", "method_not_allowed",
