@@ -38,6 +38,8 @@ from service.deployment.images import ImageSpec, image_specs
 
 ROOT = Path(__file__).resolve().parent
 LogProbsFn = Callable[[list[str]], Any]
+#: Prefix groups ``[ref, [alt, ...], need_ref]`` → ``[ref log-probs or None, [alt log-probs, ...]]``.
+ContinuedFn = Callable[[list[Any]], Any]
 
 
 def load_deployment() -> Deployment:
@@ -166,6 +168,36 @@ def gpu_log_probs(scorer: Any, seqs: list[str], deploy: Deployment) -> list[Any]
     return [np.asarray(a, dtype=np.float32) for a in scorer.log_probs(seqs)]
 
 
+def gpu_log_probs_continued(scorer: Any, groups: list[Any], deploy: Deployment) -> list[Any]:
+    """What ``Evo2Model.log_probs_continued`` does: prefix groups ``[ref, [alt, ...], need_ref]`` of
+    one window length → per group ``[ref log-probs or None, [alt log-probs, ...]]`` in float32, each
+    alternate continued from the reference's prefix state (a scorer without continuation: full passes)."""
+    import numpy as np
+
+    from service.scoring.prefix import PrefixGroup, log_probs_by_windows, supports_continuation
+
+    asked = [PrefixGroup(str(ref), tuple(map(str, alts)), bool(need)) for ref, alts, need in groups]
+    if (
+        not asked
+        or len({len(g.ref) for g in asked}) != 1
+        or any(len(a) != len(g.ref) for g in asked for a in g.alts)
+    ):
+        raise ValueError(
+            "Evo2Model.log_probs_continued takes a non-empty list of groups of one window length"
+        )
+    if len(asked) > 1 and sum(g.tokens for g in asked) > 8 * deploy.max_batch_tokens:
+        raise ValueError(f"{len(asked)} groups of {len(asked[0].ref)} bases are more than one call may be")
+    if supports_continuation(scorer):
+        answers = scorer.log_probs_continued(asked)
+    else:
+        answers = log_probs_by_windows(scorer.log_probs, asked)
+
+    def f32(array: Any) -> Any:
+        return None if array is None else np.asarray(array, dtype=np.float32)
+
+    return [[f32(a.ref), [f32(x) for x in a.alts]] for a in answers]
+
+
 def installed_genomes(deploy: Deployment) -> dict[str, str]:
     """Genomes ``download_genome`` put on the volume (the FASTA and both indexes present)."""
     found = {}
@@ -195,8 +227,11 @@ def service_settings(deploy: Deployment, *, fastas: dict[str, str] | None = None
     return Settings(**overrides)
 
 
-def remote_scorer(log_probs_fn: LogProbsFn, deploy: Deployment, *, in_flight: int) -> Any:
-    """A scorer whose forward passes are ``log_probs_fn`` calls of one GPU forward pass each."""
+def remote_scorer(
+    log_probs_fn: LogProbsFn, deploy: Deployment, *, in_flight: int, continued_fn: ContinuedFn | None = None
+) -> Any:
+    """A scorer whose forward passes are ``log_probs_fn`` calls of one GPU forward pass each; with
+    ``continued_fn``, alternates continued on the GPU from their reference's prefix state."""
     from service.scoring.remote import RemoteScorer
 
     facts = {"gpu": deploy.gpu, "app": deploy.app_name, "model_revision": deploy.model_revision}
@@ -207,10 +242,17 @@ def remote_scorer(log_probs_fn: LogProbsFn, deploy: Deployment, *, in_flight: in
         call_tokens=deploy.max_batch_tokens,
         max_in_flight=in_flight,
         facts=facts,
+        continued_fn=continued_fn,
     )
 
 
-def web_app(log_probs_fn: LogProbsFn, deploy: Deployment = DEPLOY, **settings: Any) -> Any:
+def web_app(
+    log_probs_fn: LogProbsFn,
+    deploy: Deployment = DEPLOY,
+    *,
+    continued_fn: ContinuedFn | None = None,
+    **settings: Any,
+) -> Any:
     """The FastAPI app of the web tier. Its micro-batcher makes one scorer call at a time; each call
     fans out into up to ``max_containers`` GPU calls at once, so one busy web container can keep every
     GPU container busy (and the autoscaler, aiming at one call per GPU container, starts them)."""
@@ -218,17 +260,24 @@ def web_app(log_probs_fn: LogProbsFn, deploy: Deployment = DEPLOY, **settings: A
     from service.compose import build_genome
 
     config = service_settings(deploy, **settings)
-    scorer = remote_scorer(log_probs_fn, deploy, in_flight=deploy.max_containers)
+    scorer = remote_scorer(log_probs_fn, deploy, in_flight=deploy.max_containers, continued_fn=continued_fn)
     return create_app(config, scorer=scorer, genome=build_genome(config))
 
 
-def bulk_engine(log_probs_fn: LogProbsFn, deploy: Deployment = DEPLOY, **settings: Any) -> Any:
+def bulk_engine(
+    log_probs_fn: LogProbsFn,
+    deploy: Deployment = DEPLOY,
+    *,
+    continued_fn: ContinuedFn | None = None,
+    **settings: Any,
+) -> Any:
     """A bulk worker's engine: one GPU call in flight per worker (the parallelism is one chunk per
     worker, as many workers as GPU containers)."""
     from service.compose import build_parts
 
     config = service_settings(deploy, **settings)
-    return build_parts(config, scorer=remote_scorer(log_probs_fn, deploy, in_flight=1)).engine
+    scorer = remote_scorer(log_probs_fn, deploy, in_flight=1, continued_fn=continued_fn)
+    return build_parts(config, scorer=scorer).engine
 
 
 def md5_of(path: str | os.PathLike[str], block: int = 2**24) -> str:
@@ -293,6 +342,11 @@ def gpu_call() -> LogProbsFn:
     return Evo2Model().log_probs.remote  # type: ignore[no-any-return]
 
 
+def gpu_continued_call() -> ContinuedFn:
+    """The GPU class's continuation method as a plain callable (``log_probs_continued.local`` in tests)."""
+    return Evo2Model().log_probs_continued.remote  # type: ignore[no-any-return]
+
+
 def deployed(cls_name: str) -> Any | None:
     """The deployed app's class, or ``None`` when the app (or that class) is not deployed."""
     try:
@@ -328,6 +382,10 @@ class Evo2Model:
     def log_probs(self, seqs: list[str]) -> list[Any]:
         return gpu_log_probs(self.scorer, seqs, DEPLOY)
 
+    @modal.method()
+    def log_probs_continued(self, groups: list[Any]) -> list[Any]:
+        return gpu_log_probs_continued(self.scorer, groups, DEPLOY)
+
 
 # -------------------------------------------------------------------------------- the web tier
 
@@ -336,7 +394,7 @@ class Evo2Model:
 @modal.concurrent(**OPTIONS["web"]["concurrency"])
 @modal.asgi_app(**OPTIONS["web"]["asgi"])
 def web() -> Any:
-    return web_app(gpu_call())
+    return web_app(gpu_call(), continued_fn=gpu_continued_call())
 
 
 # --------------------------------------------------------------------------------------- bulk
@@ -350,7 +408,7 @@ class BulkWorker:
     def load(self) -> None:
         import asyncio
 
-        self.engine = bulk_engine(gpu_call())
+        self.engine = bulk_engine(gpu_call(), continued_fn=gpu_continued_call())
         # One chunk at a time per container, all on one event loop (the genome client lives on it).
         self.loop = asyncio.new_event_loop()
 
@@ -571,7 +629,13 @@ def brca1_benchmark(
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     model = (deployed("Evo2Model") if use_deployed else None) or Evo2Model
-    scorer = remote_scorer(model().log_probs.remote, DEPLOY, in_flight=DEPLOY.max_containers)
+    gpu = model()
+    scorer = remote_scorer(
+        gpu.log_probs.remote,
+        DEPLOY,
+        in_flight=DEPLOY.max_containers,
+        continued_fn=gpu.log_probs_continued.remote,
+    )
     argv = ["--model", scorer.name, "--out", out, "--window", str(window), "--delta-method", delta_method]
     argv += ["--checkpoint-revision", DEPLOY.model_revision]
     argv += ["--n", str(n)] if n > 0 else []

@@ -8,16 +8,9 @@ A scorer without it (the k-mer model, a remote scorer that only has ``log_probs`
 :func:`log_probs_by_windows`: every window a full pass, the same answers to round-off.
 
 Everything here is plain data (strings in, numpy arrays out), so the call crosses a process or a
-network as easily as ``log_probs``. A remote GPU class (Modal) exposes it beside ``log_probs``, through
-its own model queue, and its local proxy scorer gains the same method::
-
-    @modal.method()
-    async def log_probs_continued(self, groups: list[PrefixGroup]) -> list[GroupLogProbs]:
-        return await self.api.state.parts.runner.continued(groups)
-
-    class RemoteScorer:  # the local side; without this method the engine sends full passes
-        def log_probs_continued(self, groups):
-            return self._service.log_probs_continued.remote(list(groups))
+network as easily as ``log_probs``. On Modal the GPU class has ``Evo2Model.log_probs_continued`` beside
+``log_probs`` (``modal_deploy.gpu_log_probs_continued``), and the CPU tiers' ``RemoteScorer`` sends
+groups to it as ``[ref, [alt, ...], need_ref]`` lists (``service.scoring.remote``).
 
 The prefix states never leave the GPU: only the windows go there and the log-probs come back.
 """

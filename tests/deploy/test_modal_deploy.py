@@ -92,7 +92,7 @@ def test_imports_without_torch_evo2_or_network() -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["heavy"] == []
-    assert result["methods"] == ["log_probs"]  # the GPU class does nothing else
+    assert result["methods"] == ["log_probs", "log_probs_continued"]  # the GPU class does nothing else
     # Environment overrides reach the options the decorators receive.
     assert (result["gpu"], result["max_containers"]) == ("A100-80GB", 5)
 
@@ -330,13 +330,23 @@ class GpuCalls:
 
     def __init__(self, md: Any) -> None:
         self.count = 0
-        self._method = md.Evo2Model().log_probs
+        self.continued = 0  #: calls of them to log_probs_continued
+        model = md.Evo2Model()
+        self._method = model.log_probs
+        self._continued = model.log_probs_continued
 
     def __call__(self, seqs: list[str]) -> Any:
         self.count += 1
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*executing locally.*", category=UserWarning)
             return self._method.local(seqs)
+
+    def continued_call(self, groups: list[Any]) -> Any:
+        self.count += 1
+        self.continued += 1
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*executing locally.*", category=UserWarning)
+            return self._continued.local(groups)
 
 
 @pytest.fixture
@@ -356,6 +366,7 @@ def gpu(md: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[GpuCalls]:
     calls = GpuCalls(md)
     calls.loaded = loaded  # type: ignore[attr-defined]
     monkeypatch.setattr(md, "gpu_call", lambda: calls)
+    monkeypatch.setattr(md, "gpu_continued_call", lambda: calls.continued_call)
     monkeypatch.setenv(md.DEPLOY.api_keys_env, json.dumps([API_KEY]))
     yield calls
 
@@ -448,6 +459,38 @@ def test_gpu_class_warms_up_once_and_sends_float32(md: Any, monkeypatch: pytest.
         assert array.dtype == np.float32 and np.allclose(array, want, atol=1e-5)
     with pytest.raises(ValueError, match="equal-length"):
         model.log_probs.local(["ACGT", "ACGTA"])
+
+
+@pytest.mark.anyio
+@LOCAL
+async def test_web_tier_continues_alternates_on_the_gpu_with_the_full_passes_deltas(
+    md: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real tiny Evo 2 behind ``Evo2Model``: through the web tier, each alternate is continued on
+    the GPU from its reference's prefix state (fewer model tokens there), and the deltas equal those of
+    full passes (the same web tier without the continuation call) to float32 round-off."""
+    from tests.support.evo2_cpu import tiny_scorer
+
+    scorer = tiny_scorer()
+    monkeypatch.setattr(md, "load_scorer", lambda settings: scorer)
+    monkeypatch.setattr(md, "warm_imports", lambda: None)
+    monkeypatch.setenv(md.DEPLOY.api_keys_env, json.dumps([API_KEY]))
+    gpu = GpuCalls(md)
+    gpu(["ACGT" * 4])  # the container's enter hooks (load, warm-up) run on its first call
+    body = {"variants": ["chr17:43119628:T:G", "chr17:43119628:T:C", "chr17:43119700:A:G"], "window": 1024}
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    answers, tokens = {}, {}
+    for name, continued_fn in (("continued", gpu.continued_call), ("full", None)):
+        app = md.web_app(gpu, continued_fn=continued_fn)
+        before = scorer.stats.snapshot()["tokens"]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m") as client:
+            response = await client.post("/variant-delta", json=body, headers=auth)
+        assert response.status_code == 200, response.text
+        answers[name] = [r["delta_score"] for r in response.json()["results"]]
+        tokens[name] = scorer.stats.snapshot()["tokens"] - before
+    assert gpu.continued == 1  # one call: two reference windows and their three alternates
+    assert tokens["continued"] < 0.8 * tokens["full"]
+    assert answers["continued"] == pytest.approx(answers["full"], abs=1e-6)
 
 
 # ------------------------------------------------------------------------------------------- bulk
@@ -572,11 +615,13 @@ def test_bulk_worker_scores_a_chunk_through_the_gpu_class(
 def test_brca1_benchmark_entrypoint_runs_the_local_benchmark_with_remote_forward_passes(
     md: Any, gpu: GpuCalls, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Windows, resume, plots and the calibration file stay local; only log_probs is 'remote'."""
+    """Windows, resume, plots and the calibration file stay local; only the model calls are 'remote'
+    (alternates continued from their reference's prefix on the GPU side)."""
 
     class Handle:
         def __init__(self) -> None:
             self.log_probs = type("M", (), {"remote": staticmethod(gpu)})()
+            self.log_probs_continued = type("M", (), {"remote": staticmethod(gpu.continued_call)})()
 
     monkeypatch.setattr(md, "deployed", lambda name: None)
     monkeypatch.setattr(md, "Evo2Model", Handle)
@@ -586,7 +631,7 @@ def test_brca1_benchmark_entrypoint_runs_the_local_benchmark_with_remote_forward
     assert report["model"] == md.DEPLOY.model and report["selected"] == 40
     assert report["options"]["window"] == 1024
     assert (out / "roc.png").exists() and (out / "deltas.tsv").exists()
-    assert gpu.count >= 1
+    assert gpu.count >= 1 and gpu.continued >= 1
     before = gpu.count
     md.brca1_benchmark.info.raw_f(out=str(out), n=40, window=1024)  # resumes: nothing left to score
     assert gpu.count == before
