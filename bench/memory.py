@@ -12,7 +12,7 @@ runs the same request against another checkout (e.g. the code before #14, ``git 
 
     python bench/memory.py --scenario variants                    # this code, continuation on
     python bench/memory.py --scenario saturation --set prefix_continuation=false
-    git archive 992cdf3 | tar -x -C /tmp/before        # the code before #14
+    git archive d46d344 | tar -x -C /tmp/before        # main just before #14 was merged
     python bench/memory.py --scenario variants --code /tmp/before
 
 Prints one JSON line.
@@ -75,11 +75,10 @@ async def _request(app: Any, path: str, body: dict[str, Any]) -> int:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     sys.path.insert(0, str(args.code.resolve()))
-    from service.jobs.brca1 import load_findlay
-
     from service.api.app import create_app
     from service.genome.bundled import BundledGenome
     from service.genome.layered import LayeredGenome
+    from service.jobs.benchmark.findlay import load_findlay
     from service.settings import Settings
     from tests.support.evo2_cpu import tiny_scorer
 
