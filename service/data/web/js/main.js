@@ -1,9 +1,11 @@
 // The page: one variant's check and card, its saturation heatmap, batch scoring, the API key.
 
+import { answerView } from "./alleles.js";
 import { ApiError, apiKey, call, setApiKey } from "./api.js";
 import { batchSize, scoreRows } from "./batch.js";
-import { labelWords, resultCard } from "./card.js";
+import { labelWords } from "./card.js";
 import { download, el, grouped, signed } from "./dom.js";
+import { showError } from "./errors.js";
 import { fileText, readVariants } from "./files/read.js";
 import { writeTsv } from "./files/rows.js";
 import { runInfo, writeVcf } from "./files/vcf.js";
@@ -13,36 +15,6 @@ const $ = (id) => document.getElementById(id);
 const state = { info: null, retry: null, last: null, batch: null };
 
 // --- status, errors and the key --------------------------------------------------------------------
-
-const ERROR_TITLES = {
-  ref_mismatch: "The reference base does not match the genome",
-  unknown_chromosome: "Unknown chromosome",
-  region_unavailable: "This region is not available here",
-  invalid_variant: "The variant could not be read",
-  unauthorized: "An API key is needed",
-  rate_limited: "Too many requests",
-  overloaded: "The model is busy",
-  network_error: "The server could not be reached",
-  no_variants: "Nothing to score",
-  unreadable_input: "The file could not be read",
-};
-
-function showError(box, error) {
-  box.replaceChildren();
-  if (!error) {
-    box.hidden = true;
-    return;
-  }
-  const type = error.type || "error";
-  const wait = error.retryAfter ? `Try again in ${grouped(error.retryAfter)} s.` : null;
-  box.append(
-    el("strong", {}, ERROR_TITLES[type] || "The server refused this request"),
-    el("p", {}, error.message),
-    wait && el("p", {}, wait),
-    el("p", { class: "error-type" }, `${type}${error.status ? ` · HTTP ${error.status}` : ""}`),
-  );
-  box.hidden = false;
-}
 
 function askForKey(message, retry) {
   state.retry = retry;
@@ -140,6 +112,25 @@ function idle(button, status) {
   status.closest(".panel").setAttribute("aria-busy", "false");
 }
 
+/** The saturation panel, reset, around the first of `scored` (a select offers the others). */
+function offerSaturation(scored, body) {
+  state.last = { scored, body };
+  const select = $("saturation-allele");
+  select.replaceChildren(
+    ...scored.map((r, i) => el("option", { value: i }, `${r.variant}${r.resolution?.alleles > 1 ? ` (allele ${r.resolution.allele})` : ""}`)),
+  );
+  $("saturation-allele-box").hidden = scored.length < 2;
+  $("saturation").replaceChildren();
+  showError($("saturation-error"), null);
+  $("saturation-status").textContent = "";
+  $("saturation-panel").hidden = !scored.length;
+}
+
+function scoredWords(entry, scored) {
+  if (!entry.alleles) return `Scored ${entry.variant}: delta ${signed(entry.delta_score)}.`;
+  return `Scored ${entry.rsid || entry.input}: ${scored.length} of ${entry.alleles.length} alternate alleles scored.`;
+}
+
 async function check() {
   const text = $("variant-input").value.trim();
   $("result").replaceChildren();
@@ -152,14 +143,11 @@ async function check() {
   busy($("check-button"), $("check-status"), "Scoring…");
   try {
     const answer = await withKey(() => call("variant-delta", body), $("check-error"), check);
-    const [result] = answer.results;
-    state.last = { result, body };
-    $("result").replaceChildren(resultCard(result, state.info, answer.window));
-    $("saturation").replaceChildren();
-    showError($("saturation-error"), null);
-    $("saturation-status").textContent = "";
-    $("saturation-panel").hidden = false;
-    $("check-status").textContent = `Scored ${result.variant}: delta ${signed(result.delta_score)}.`;
+    const [entry] = answer.results;
+    const { node, scored } = answerView(entry, state.info, answer.window);
+    $("result").replaceChildren(node);
+    offerSaturation(scored, body);
+    $("check-status").textContent = scoredWords(entry, scored);
   } catch (error) {
     $("check-status").textContent = "";
   } finally {
@@ -189,7 +177,8 @@ function checkVariant(variant) {
 // --- saturation ---------------------------------------------------------------------------------------
 
 async function saturation() {
-  const { result, body } = state.last;
+  const { scored, body } = state.last;
+  const result = scored[Number($("saturation-allele").value) || 0];
   const half = Number($("saturation-width").value);
   const start = Math.max(1, result.pos - half);
   const region = `${result.chrom}:${start}-${result.pos + half}`;
