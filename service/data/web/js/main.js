@@ -211,30 +211,55 @@ function labelCell(record) {
   return el("td", { title: code }, labelWords(record.label, record.label_reason));
 }
 
+/** The variant cell: what was written, and what an rsID or HGVS was resolved to. */
+function variantCell(input, variant) {
+  const resolved = variant && variant !== input ? [" → ", el("code", {}, variant)] : [];
+  return el("td", {}, input instanceof Node ? input : el("code", {}, input || variant), ...resolved);
+}
+
+function resultRow(number, input, r) {
+  const ok = r.status === "ok";
+  return el(
+    "tr",
+    { class: ok ? null : "failed" },
+    el("td", {}, number),
+    variantCell(input, r.variant),
+    el("td", { class: "num" }, ok ? signed(r.delta_score) : ""),
+    labelCell(r),
+    el("td", {}, ok ? r.warnings.join("; ") : `${r.error_type}: ${r.error_message}`),
+  );
+}
+
+/** Rows under an rsID's `multiple_alleles` row: each allele the server scored (or its error). */
+function alleleRows(record) {
+  const n = record.alleles.length;
+  return record.alleles.map((a, i) => {
+    const shown = a.error
+      ? { status: "error", error_type: a.error.type, error_message: a.error.message }
+      : { ...a, status: "ok", warnings: (a.warnings || []).map((w) => w.message || String(w)) };
+    const row = resultRow(`${record.row}.${i + 1}`, el("span", {}, `allele ${i + 1} of ${n}`), shown);
+    row.classList.add("allele");
+    return row;
+  });
+}
+
 function previewTable(records) {
   const shown = records.slice(0, 100);
-  const rows = shown.map((r) => {
-    const ok = r.status === "ok";
-    return el(
-      "tr",
-      { class: ok ? null : "failed" },
-      el("td", {}, r.row),
-      el("td", {}, el("code", {}, r.variant || r.input)),
-      el("td", { class: "num" }, ok ? signed(r.delta_score) : ""),
-      labelCell(r),
-      el("td", {}, ok ? r.warnings.join("; ") : `${r.error_type}: ${r.error_message}`),
-    );
-  });
+  const rows = shown.flatMap((r) => [resultRow(r.row, r.input, r), ...(r.alleles ? alleleRows(r) : [])]);
   const caption = records.length > shown.length
     ? `The first ${shown.length} of ${grouped(records.length)} rows; the download has them all.`
     : `${grouped(records.length)} rows.`;
+  const alleles = shown.some((r) => r.alleles)
+    ? " An rsID with several alternate alleles in dbSNP is one row of the download (multiple_alleles, as the " +
+      "CLI writes it); each of its alleles is scored, and shown under it here."
+    : "";
   return el(
     "div",
     { class: "scroll" },
     el(
       "table",
       { class: "results" },
-      el("caption", {}, caption),
+      el("caption", {}, caption + alleles),
       el("thead", {}, el("tr", {}, ...["row", "variant", "delta", "label", "note or error"].map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows),
     ),
