@@ -355,7 +355,7 @@ def test_a_stopped_run_offers_the_rows_scored_before_it_stopped(page, downloads)
 
 
 def test_the_page_works_under_a_tight_request_quota(page):
-    """The page's own files (HTML, CSS, nine JavaScript modules, the icon) are not API calls: they do
+    """The page's own files (HTML, CSS, thirteen JavaScript modules, the icon) are not API calls: they do
     not spend the client's request bucket, so a quota sized for API calls leaves the page working."""
     app = RecordingApp(bundled_app(rate_limit_per_minute=6, rate_limit_burst=3))
     with LiveServer(app) as live:
