@@ -197,14 +197,21 @@ e\tNC_000017.11\t43119632\t.\tG\t
 """
 
 
+def tsv_as_the_cli_writes(
+    page: Any, url: str, downloads: Path, source: Path, text: str, counts: tuple[int, int]
+) -> list[dict[str, str]]:
+    """Choose ``source`` (holding ``text``) on the page, score it (``counts``: rows, errors), download the
+    TSV, check it is the CLI's byte for byte, and return its rows."""
+    source.write_text(text)
+    rows, errors = counts
+    assert score_on_page(page, url, file=source) == f"Done: {rows} rows, {errors} with an error."
+    tsv = download(page, downloads, "download-tsv", f"{source.name.split('.')[0]}.evo2.tsv")
+    assert tsv == cli_output(url, source, source.with_name("cli.tsv"))
+    return tsv_rows(tsv)
+
+
 def test_a_tsv_with_id_and_genome_columns_downloads_the_clis_tsv(page, server, downloads, tmp_path):
-    live, _ = server
-    source = tmp_path / "lab.tsv"
-    source.write_text(TSV)
-    assert score_on_page(page, live.url, file=source) == "Done: 5 rows, 2 with an error."
-    tsv = download(page, downloads, "download-tsv", "lab.evo2.tsv")
-    assert tsv == cli_output(live.url, source, tmp_path / "cli.tsv")
-    rows = tsv_rows(tsv)
+    rows = tsv_as_the_cli_writes(page, server[0].url, downloads, tmp_path / "lab.tsv", TSV, (5, 2))
     assert [(r["id"], r["genome"], r["status"]) for r in rows] == [
         ("a", "hg38", "ok"), ("b", "hg19", "ok"), ("c", "hg99", "error"), ("d", "hg38", "error"),
         ("e", "hg38", "ok"),
@@ -229,12 +236,7 @@ def test_rsid_and_hgvs_rows_download_the_clis_tsv(page, server, downloads, tmp_p
     resolved variant in each row, the multi-allelic rsID one row as the CLI writes it (its alleles shown
     under it on the page), unknown transcripts and rsIDs with the server's message."""
     live, _ = server
-    source = tmp_path / "notations.tsv"
-    source.write_text(NOTATIONS)
-    assert score_on_page(page, live.url, file=source) == "Done: 6 rows, 3 with an error."
-    tsv = download(page, downloads, "download-tsv", "notations.evo2.tsv")
-    assert tsv == cli_output(live.url, source, tmp_path / "cli.tsv")
-    rows = tsv_rows(tsv)
+    rows = tsv_as_the_cli_writes(page, live.url, downloads, tmp_path / "notations.tsv", NOTATIONS, (6, 3))
     assert [(r["id"], r["input"], r["variant"], r["status"]) for r in rows] == [
         ("a", "rs80357906", "chr17:43057062:T:TG", "ok"),
         ("b", "NM_007294.4:c.181T>G", "chr17:43106487:A:C", "ok"),
