@@ -88,10 +88,24 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+#: A local rsID VCF (the ``file`` annotation source) of constructed records, not dbSNP's: BRCA1 c.181
+#: (plus-strand A at chr17:43,106,487) with two alternates that score, and with one that scores and
+#: one whose window is too much N to score (ambiguous_window).
+RSIDS = (
+    "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\n"
+    "chr17\t43106487\trs999999901\tA\tC,G\n"
+    f"chr17\t43106487\trs999999902\tA\tC,A{'N' * 100}\n"
+)
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[tuple[LiveServer, RecordingApp]]:
-    """The real app (k-mer model, bundled BRCA1 slices) at most 2 variants a request (so a short
-    batch takes several), on loopback."""
-    app = RecordingApp(bundled_app(max_variants=2))
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, RecordingApp]]:
+    """The real app (k-mer model, bundled BRCA1 slices and transcript and rsID records, the rsIDs of
+    RSIDS from a local file) at most 2 variants a request (so a short batch takes several), on loopback."""
+    rsids = tmp_path_factory.mktemp("rsids") / "rsids_hg38.vcf"
+    rsids.write_text(RSIDS)
+    app = RecordingApp(
+        bundled_app(max_variants=2, annotation_sources=["bundled", "file"], rsid_vcf_hg38=rsids)
+    )
     with LiveServer(app) as live:
         yield live, app

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
@@ -73,6 +74,14 @@ def download(page: Any, downloads: Path, button: str, suffix: str) -> str:
     return wait_for_file(downloads, suffix).read_text()
 
 
+def preview(page: Any) -> list[list[str]]:
+    """The cells of the results table, row by row."""
+    return [
+        [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+        for tr in page.find_elements(By.CSS_SELECTOR, "table.results tbody tr")
+    ]
+
+
 def tsv_rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text), delimiter="\t"))
 
@@ -89,12 +98,9 @@ def test_a_pasted_list_is_scored_in_batches_and_downloads_the_clis_tsv(page, ser
     assert recording.variants_sent()[before:] == [2, 2, 1]
     assert not page.find_element(By.ID, "download-vcf").is_displayed()
     # The preview says why there is no label, and shows the server's errors.
-    preview = [
-        [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
-        for tr in page.find_elements(By.CSS_SELECTOR, "table.results tbody tr")
-    ]
-    assert [r[3] for r in preview[:3]] == ["none: model not validated on BRCA1"] * 3
-    assert preview[4][4].startswith("ref_mismatch: ") and "the genome has T" in preview[4][4]
+    shown = preview(page)
+    assert [r[3] for r in shown[:3]] == ["none: model not validated on BRCA1"] * 3
+    assert shown[4][4].startswith("ref_mismatch: ") and "the genome has T" in shown[4][4]
     tsv = download(page, downloads, "download-tsv", ".evo2.tsv")
     source = tmp_path / "variants.txt"
     source.write_text("\n".join(lines) + "\n")
@@ -191,14 +197,21 @@ e\tNC_000017.11\t43119632\t.\tG\t
 """
 
 
+def tsv_as_the_cli_writes(
+    page: Any, url: str, downloads: Path, source: Path, text: str, counts: tuple[int, int]
+) -> list[dict[str, str]]:
+    """Choose ``source`` (holding ``text``) on the page, score it (``counts``: rows, errors), download the
+    TSV, check it is the CLI's byte for byte, and return its rows."""
+    source.write_text(text)
+    rows, errors = counts
+    assert score_on_page(page, url, file=source) == f"Done: {rows} rows, {errors} with an error."
+    tsv = download(page, downloads, "download-tsv", f"{source.name.split('.')[0]}.evo2.tsv")
+    assert tsv == cli_output(url, source, source.with_name("cli.tsv"))
+    return tsv_rows(tsv)
+
+
 def test_a_tsv_with_id_and_genome_columns_downloads_the_clis_tsv(page, server, downloads, tmp_path):
-    live, _ = server
-    source = tmp_path / "lab.tsv"
-    source.write_text(TSV)
-    assert score_on_page(page, live.url, file=source) == "Done: 5 rows, 2 with an error."
-    tsv = download(page, downloads, "download-tsv", "lab.evo2.tsv")
-    assert tsv == cli_output(live.url, source, tmp_path / "cli.tsv")
-    rows = tsv_rows(tsv)
+    rows = tsv_as_the_cli_writes(page, server[0].url, downloads, tmp_path / "lab.tsv", TSV, (5, 2))
     assert [(r["id"], r["genome"], r["status"]) for r in rows] == [
         ("a", "hg38", "ok"), ("b", "hg19", "ok"), ("c", "hg99", "error"), ("d", "hg38", "error"),
         ("e", "hg38", "ok"),
@@ -206,6 +219,80 @@ def test_a_tsv_with_id_and_genome_columns_downloads_the_clis_tsv(page, server, d
     assert rows[2]["error_type"] == "unknown_genome" and rows[3]["error_type"] == "invalid_variant"
     assert rows[3]["error_message"] == "line 6: position 'zero' is not a 1-based integer"
     assert not page.find_element(By.ID, "download-vcf").is_displayed()
+
+
+NOTATIONS = """id\tvariant
+a\trs80357906
+b\tNM_007294.4:c.181T>G
+c\trs999999901
+d\tNM_000492.4:c.1521_1523del
+e\tBRCA1:c.181T>G
+f\trs113993960
+"""
+
+
+def test_rsid_and_hgvs_rows_download_the_clis_tsv(page, server, downloads, tmp_path):
+    """A TSV of rsIDs and HGVS (resolved offline: bundled BRCA1 records, conftest.RSIDS's file): the
+    resolved variant in each row, the multi-allelic rsID one row as the CLI writes it (its alleles shown
+    under it on the page), unknown transcripts and rsIDs with the server's message."""
+    live, _ = server
+    rows = tsv_as_the_cli_writes(page, live.url, downloads, tmp_path / "notations.tsv", NOTATIONS, (6, 3))
+    assert [(r["id"], r["input"], r["variant"], r["status"]) for r in rows] == [
+        ("a", "rs80357906", "chr17:43057062:T:TG", "ok"),
+        ("b", "NM_007294.4:c.181T>G", "chr17:43106487:A:C", "ok"),
+        ("c", "rs999999901", "", "error"),
+        ("d", "NM_000492.4:c.1521_1523del", "", "error"),
+        ("e", "BRCA1:c.181T>G", "chr17:43106487:A:C", "ok"),
+        ("f", "rs113993960", "", "error"),
+    ]
+    assert [r["error_type"] for r in rows] == [
+        "",
+        "",
+        "multiple_alleles",
+        "unknown_transcript",
+        "",
+        "unknown_rsid",
+    ]
+    assert rows[2]["error_message"].startswith(
+        "rs999999901 has 2 alternate alleles (chr17:43106487:A:C, chr17:43106487:A:G)"
+    )
+    assert rows[3]["error_message"].startswith("NM_000492.4 is not in the gene models of this deployment")
+    shown = preview(page)
+    assert [r[:2] for r in shown] == [
+        ["1", "rs80357906 → chr17:43057062:T:TG"],
+        ["2", "NM_007294.4:c.181T>G → chr17:43106487:A:C"],
+        ["3", "rs999999901"],
+        ["3.1", "allele 1 of 2 → chr17:43106487:A:C"],
+        ["3.2", "allele 2 of 2 → chr17:43106487:A:G"],
+        ["4", "NM_000492.4:c.1521_1523del"],
+        ["5", "BRCA1:c.181T>G → chr17:43106487:A:C"],
+        ["6", "rs113993960"],
+    ]
+    [entry] = httpx_results(live.url, "rs999999901")
+    deltas = [float(shown[i][2].replace("\u2212", "-")) for i in (3, 4)]
+    assert deltas == [pytest.approx(a["delta_score"], rel=5e-3) for a in entry["alleles"]]
+    assert shown[7][4].startswith("unknown_rsid: rs113993960 is not in the dbSNP records")
+    assert_stayed_home(page, live.url)
+
+
+def httpx_results(url: str, variant: str) -> list[dict[str, Any]]:
+    response = httpx.post(f"{url}/variant-delta", json={"variant": variant, "genome": "hg38"}, timeout=60)
+    assert response.status_code == 200, response.text
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
+
+
+def test_a_request_of_more_alleles_than_the_server_takes_is_split(page, server):
+    """Two rows are one request on this server (max_variants 2), but an rsID with two alleles and a
+    variant are three: the server refuses the request (limit_exceeded), and the page sends each row alone."""
+    live, recording = server
+    before = len(recording.variants_sent())
+    assert score_on_page(page, live.url, text=f"{EXAMPLE}\nrs999999901") == "Done: 2 rows, 1 with an error."
+    assert recording.variants_sent()[before:] == [2, 1, 1]
+    shown = preview(page)
+    assert [r[0] for r in shown] == ["1", "2", "2.1", "2.2"]
+    assert shown[1][4].startswith("multiple_alleles: rs999999901 has 2 alternate alleles")
+    assert_stayed_home(page, live.url, expected_errors=("/variant-delta", "400"))
 
 
 class Statuses:
@@ -270,7 +357,7 @@ def test_a_stopped_run_offers_the_rows_scored_before_it_stopped(page, downloads)
 
 
 def test_the_page_works_under_a_tight_request_quota(page):
-    """The page's own files (HTML, CSS, nine JavaScript modules, the icon) are not API calls: they do
+    """The page's own files (HTML, CSS, thirteen JavaScript modules, the icon) are not API calls: they do
     not spend the client's request bucket, so a quota sized for API calls leaves the page working."""
     app = RecordingApp(bundled_app(rate_limit_per_minute=6, rate_limit_burst=3))
     with LiveServer(app) as live:

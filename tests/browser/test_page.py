@@ -93,6 +93,107 @@ def test_the_example_variant_gets_a_card_a_person_can_read(page, server):
     assert "No label" in text and "measured BRCA1 AUROC is 0.48" in text
     assert "kmer-8" in text and "Measured BRCA1 AUROC 0.48 (95% CI 0.46–0.50; 3,893 SNVs" in text
     assert card.find_elements(By.CSS_SELECTOR, ".notices") == []  # nothing to warn of here
+    assert card.find_elements(By.CSS_SELECTOR, ".resolved") == []  # genomic: nothing was resolved
+    assert_stayed_home(page, live.url)
+
+
+# --- rsIDs and HGVS: what they were resolved to ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "variant, placed",
+    [
+        ("rs80357906", "rs80357906 is chr17:43057062:T:TG on hg38 (GRCh38)."),
+        (
+            "NM_007294.4:c.181T>G",
+            "NM_007294.4:c.181T>G (BRCA1, transcript given) is chr17:43106487:A:C on hg38 (GRCh38).",
+        ),
+        (
+            "BRCA1:c.181T>G",
+            "BRCA1:c.181T>G on NM_007294.4 (BRCA1's MANE Select transcript) is chr17:43106487:A:C on hg38 "
+            "(GRCh38).",
+        ),
+    ],
+)
+def test_an_rsid_or_hgvs_card_says_what_it_was_resolved_to(page, server, variant, placed):
+    """The bundled BRCA1 records place them offline: rs80357906 is NM_007294.4:c.5266dupC (ClinVar
+    17677), c.181T>G is chr17:43,106,487 A>C on the plus strand (BRCA1 is on the minus strand)."""
+    live, _ = server
+    open_page(page, live.url)
+    hint = page.find_element(By.ID, "variant-hint").text
+    assert "rs80357906" in hint and "NM_007294.4:c.5266dupC" in hint and "BRCA1:c.181T>G" in hint
+    examples = page.find_elements(By.CSS_SELECTOR, f'button.example[data-variant="{variant}"]')
+    if variant.startswith("BRCA1"):
+        check(page, variant)
+    else:  # the rsID and the transcript HGVS are clickable examples
+        examples[0].click()
+    card = wait(page, "#result .card")
+    expected = result_of(live, variant)
+    resolution = expected["resolution"]
+    said = card.find_element(By.CSS_SELECTOR, ".resolved").text
+    assert said.startswith(placed)
+    normalised = ", ".join(h for h in (resolution["hgvs_c"], resolution["hgvs_g"]) if h)
+    assert f"Normalised: {normalised}. Record from {resolution['record_source']}." in said
+    assert resolution["record_source"].startswith("bundled:")
+    ref, alt = expected["ref"], expected["alt"]
+    assert card.find_element(By.TAG_NAME, "h3").text == f"chr17:{expected['pos']:,} {ref} → {alt}"
+    assert float(card.find_element(By.CSS_SELECTOR, ".delta").get_attribute("data-value")) == pytest.approx(
+        expected["delta_score"]
+    )
+    assert_stayed_home(page, live.url)
+
+
+def test_a_multi_allelic_rsid_shows_each_allele_and_its_error(page, server):
+    """rs999999902 (constructed, conftest.RSIDS): allele 1 scores, allele 2's window is too much N."""
+    live, _ = server
+    open_page(page, live.url)
+    check(page, "rs999999902")
+    said = wait(page, "#result .alleles-said")
+    assert said.text == "rs999999902 has 2 alternate alleles in dbSNP; each is scored."
+    [entry] = api(live, "/variant-delta", {"variant": "rs999999902", "genome": "hg38"})["results"]
+    first, second = entry["alleles"]
+    cards = page.find_elements(By.CSS_SELECTOR, "#result article.card")
+    assert len(cards) == 2
+    assert cards[0].find_element(By.TAG_NAME, "h3").text == "chr17:43,106,487 A → C"
+    assert (
+        cards[0]
+        .find_element(By.CSS_SELECTOR, ".resolved")
+        .text.startswith(
+            "rs999999902, dbSNP's alternate allele 1 of 2, is chr17:43106487:A:C on hg38 (GRCh38)."
+        )
+    )
+    assert float(
+        cards[0].find_element(By.CSS_SELECTOR, ".delta").get_attribute("data-value")
+    ) == pytest.approx(first["delta_score"])
+    assert second["error"]["type"] == "ambiguous_window"
+    failed = cards[1].text
+    assert "Allele 2 of 2: not scored" in failed and second["error"]["message"] in failed
+    assert "ambiguous_window" in failed
+    # Only the scored allele is offered to the heatmap: no choice to make.
+    assert not page.find_element(By.ID, "saturation-allele-box").is_displayed()
+    assert wait(page, "#check-status").text == "Scored rs999999902: 1 of 2 alternate alleles scored."
+    assert_stayed_home(page, live.url)
+
+
+def test_the_heatmap_of_a_multi_allelic_rsid_is_around_the_chosen_allele(page, server):
+    live, _ = server
+    open_page(page, live.url)
+    check(page, "rs999999901")
+    wait(page, "#result .alleles-said")
+    assert len(page.find_elements(By.CSS_SELECTOR, "#result article.card")) == 2
+    choice = Select(page.find_element(By.ID, "saturation-allele"))
+    assert [o.text for o in choice.options] == [
+        "chr17:43106487:A:C (allele 1)",
+        "chr17:43106487:A:G (allele 2)",
+    ]
+    choice.select_by_index(1)
+    Select(page.find_element(By.ID, "saturation-width")).select_by_value("5")
+    page.find_element(By.ID, "saturation-button").click()
+    table = wait(page, "table.heatmap")
+    assert len(table.find_elements(By.CSS_SELECTOR, "td[data-i]")) == 11 * 4
+    ActionChains(page).move_to_element(table.find_element(By.CSS_SELECTOR, "td.chosen")).perform()
+    wait_text(page, ".readout", "chr17:43,106,487 A → G: delta")
+    wait_text(page, "#saturation-status", "chr17:43106482-43106492")
     assert_stayed_home(page, live.url)
 
 
@@ -214,6 +315,16 @@ def test_the_card_says_in_words_why_there_is_no_label(page, labelled, variant, o
         ),
         ("chr99:100:A:G", "Unknown chromosome", "chr99 is not a chromosome of hg38"),
         ("chr1:1000000:A:G", "This region is not available here", "no genome source of this deployment"),
+        (
+            "NM_000492.4:c.1521_1523del",
+            "Unknown transcript or gene",
+            "NM_000492.4 is not in the gene models of this deployment for hg38",
+        ),
+        (
+            "rs113993960",
+            "Unknown rsID",
+            "rs113993960 is not in the dbSNP records of this deployment for hg38",
+        ),
     ],
 )
 def test_a_refused_variant_shows_the_servers_own_message(page, server, variant, title, message):

@@ -40,6 +40,45 @@ export function batchSize(info, options) {
   return Math.max(1, Math.min(limits.max_variants || 100, byTokens));
 }
 
+/** A row's record from its entry of /variant-delta's answer. An rsID with several alternate alleles is
+ * the CLI's `multiple_alleles` error (a file row holds one variant), its alleles kept for the preview. */
+function outcomeRecord(row, outcome, genome) {
+  if (outcome.alleles) {
+    const scored = outcome.alleles.filter((a) => !a.error).map((a) => a.variant);
+    const message =
+      `${outcome.rsid} has ${outcome.alleles.length} alternate alleles (${scored.join(", ")}): a file row ` +
+      "holds one variant, so give each as its own row (chrom pos ref alt)";
+    return { ...errorRecord(row, genome, "multiple_alleles", message), alleles: outcome.alleles };
+  }
+  if (outcome.error) return errorRecord(row, genome, outcome.error.type, outcome.error.message);
+  return { ...scoredRecord(row, outcome), resolution: outcome.resolution ?? null };
+}
+
+/** Whether `error` refuses a request only because its rsIDs mean more alleles than one request takes. */
+function tooManyAlleles(error) {
+  return error instanceof ApiError && error.type === "limit_exceeded" && typeof error.detail.variants === "number";
+}
+
+/** The records of `group` (rows of one genome column value), in one request; halved while its rsIDs
+ * mean more alleles than a request takes (a single such row gets the refusal as its error). */
+async function scoreGroup(group, asked, how, records) {
+  let answer;
+  try {
+    answer = await send({ ...asked, variants: group.map((r) => r.payload) }, how);
+  } catch (error) {
+    if (!tooManyAlleles(error)) throw error;
+    if (group.length === 1) {
+      records.set(group[0].index, errorRecord(group[0], asked.genome, error.type, error.message));
+      return;
+    }
+    const half = Math.ceil(group.length / 2);
+    await scoreGroup(group.slice(0, half), asked, how, records);
+    await scoreGroup(group.slice(half), asked, how, records);
+    return;
+  }
+  answer.results.forEach((outcome, i) => records.set(group[i].index, outcomeRecord(group[i], outcome, answer.genome)));
+}
+
 /** The records of `rows` (all readable, one request's worth): one request per genome column value. */
 async function scoreChunk(rows, options, how) {
   const records = new Map();
@@ -50,22 +89,13 @@ async function scoreChunk(rows, options, how) {
   }
   for (const [genome, group] of groups) {
     const asked = genome === null ? options : { ...options, genome };
-    let answer;
     try {
-      answer = await send({ ...asked, variants: group.map((r) => r.payload) }, how);
+      await scoreGroup(group, asked, how, records);
     } catch (error) {
       const unknown = error instanceof ApiError && error.type === "unknown_genome";
       if (genome === null || !unknown) throw error;
       for (const r of group) records.set(r.index, errorRecord(r, genome, error.type, error.message));
-      continue;
     }
-    answer.results.forEach((outcome, i) => {
-      const r = group[i];
-      const record = outcome.error
-        ? errorRecord(r, answer.genome, outcome.error.type, outcome.error.message)
-        : scoredRecord(r, outcome);
-      records.set(r.index, record);
-    });
   }
   return records;
 }

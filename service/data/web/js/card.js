@@ -228,12 +228,36 @@ function notices(result) {
   return el("ul", { class: "notices", "aria-label": "Warnings" }, said.map((text) => el("li", {}, text)));
 }
 
+/** Which transcript placed an HGVS input, in words: " (BRCA1, transcript given)", or for a gene symbol
+ * " on NM_007294.4 (BRCA1's MANE Select transcript)". */
+function transcriptWords(r) {
+  if (!r.transcript) return [];
+  if (r.selection === "given") return [` (${[r.gene, "transcript given"].filter(Boolean).join(", ")})`];
+  const how = r.selection === "MANE Select" ? `${r.gene ? `${r.gene}'s` : "the gene's"} MANE Select transcript` : r.selection;
+  return [" on ", el("code", {}, r.transcript), how ? ` (${how})` : ""];
+}
+
+/** What an rsID or HGVS input was resolved to (the result's `resolution`), in plain words; null for a
+ * genomic input (it has none). */
+export function resolutionParagraph(input, r) {
+  if (!r) return null;
+  const build = BUILDS[r.genome] || r.genome;
+  const said = [el("code", {}, input)];
+  if (r.notation === "rsid" && r.alleles > 1) said.push(`, dbSNP's alternate allele ${r.allele} of ${r.alleles},`);
+  said.push(...transcriptWords(r), " is ", el("code", {}, r.variant), ` on ${build}.`);
+  const normalised = [r.hgvs_c, r.hgvs_g].filter(Boolean);
+  if (normalised.length) said.push(" Normalised: ", ...normalised.flatMap((h, i) => [i ? ", " : "", el("code", {}, h)]), ".");
+  if (r.record_source) said.push(` Record from ${r.record_source}.`);
+  return el("p", { class: "resolved" }, ...said);
+}
+
 function row(term, ...details) {
   return [el("dt", {}, term), el("dd", {}, ...details)];
 }
 
-/** The card for one result; `info` is /info's answer (model, calibration); `window` the requested one. */
-export function resultCard(result, info, window) {
+/** The card for one result; `info` is /info's answer (model, calibration); `window` the requested one;
+ * `id` its heading's (unique on the page). */
+export function resultCard(result, info, window, id = "result-title") {
   const calibration = info?.calibration;
   const model = info?.model || {};
   const deltaClass = result.delta_score < 0 ? "neg" : result.delta_score > 0 ? "pos" : "zero";
@@ -241,13 +265,14 @@ export function resultCard(result, info, window) {
   const context = contextSentences(result, calibration, window);
   return el(
     "article",
-    { class: "card", "aria-labelledby": "result-title" },
-    el("h3", { id: "result-title", tabindex: "-1" }, `${result.chrom}:${grouped(result.pos)} ${result.ref} → ${result.alt}`),
+    { class: "card", "aria-labelledby": id },
+    el("h3", { id, tabindex: "-1" }, `${result.chrom}:${grouped(result.pos)} ${result.ref} → ${result.alt}`),
     el(
       "p",
       { class: "sub" },
       `${result.variant} is ${KINDS[result.kind] || result.kind} on ${BUILDS[result.genome] || result.genome}.`,
     ),
+    resolutionParagraph(result.input, result.resolution),
     notices(result),
     el(
       "dl",

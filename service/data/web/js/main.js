@@ -1,9 +1,11 @@
 // The page: one variant's check and card, its saturation heatmap, batch scoring, the API key.
 
+import { answerView } from "./alleles.js";
 import { ApiError, apiKey, call, setApiKey } from "./api.js";
 import { batchSize, scoreRows } from "./batch.js";
-import { labelWords, resultCard } from "./card.js";
+import { labelWords } from "./card.js";
 import { download, el, grouped, signed } from "./dom.js";
+import { showError } from "./errors.js";
 import { fileText, readVariants } from "./files/read.js";
 import { writeTsv } from "./files/rows.js";
 import { runInfo, writeVcf } from "./files/vcf.js";
@@ -13,36 +15,6 @@ const $ = (id) => document.getElementById(id);
 const state = { info: null, retry: null, last: null, batch: null };
 
 // --- status, errors and the key --------------------------------------------------------------------
-
-const ERROR_TITLES = {
-  ref_mismatch: "The reference base does not match the genome",
-  unknown_chromosome: "Unknown chromosome",
-  region_unavailable: "This region is not available here",
-  invalid_variant: "The variant could not be read",
-  unauthorized: "An API key is needed",
-  rate_limited: "Too many requests",
-  overloaded: "The model is busy",
-  network_error: "The server could not be reached",
-  no_variants: "Nothing to score",
-  unreadable_input: "The file could not be read",
-};
-
-function showError(box, error) {
-  box.replaceChildren();
-  if (!error) {
-    box.hidden = true;
-    return;
-  }
-  const type = error.type || "error";
-  const wait = error.retryAfter ? `Try again in ${grouped(error.retryAfter)} s.` : null;
-  box.append(
-    el("strong", {}, ERROR_TITLES[type] || "The server refused this request"),
-    el("p", {}, error.message),
-    wait && el("p", {}, wait),
-    el("p", { class: "error-type" }, `${type}${error.status ? ` · HTTP ${error.status}` : ""}`),
-  );
-  box.hidden = false;
-}
 
 function askForKey(message, retry) {
   state.retry = retry;
@@ -140,6 +112,25 @@ function idle(button, status) {
   status.closest(".panel").setAttribute("aria-busy", "false");
 }
 
+/** The saturation panel, reset, around the first of `scored` (a select offers the others). */
+function offerSaturation(scored, body) {
+  state.last = { scored, body };
+  const select = $("saturation-allele");
+  select.replaceChildren(
+    ...scored.map((r, i) => el("option", { value: i }, `${r.variant}${r.resolution?.alleles > 1 ? ` (allele ${r.resolution.allele})` : ""}`)),
+  );
+  $("saturation-allele-box").hidden = scored.length < 2;
+  $("saturation").replaceChildren();
+  showError($("saturation-error"), null);
+  $("saturation-status").textContent = "";
+  $("saturation-panel").hidden = !scored.length;
+}
+
+function scoredWords(entry, scored) {
+  if (!entry.alleles) return `Scored ${entry.variant}: delta ${signed(entry.delta_score)}.`;
+  return `Scored ${entry.rsid || entry.input}: ${scored.length} of ${entry.alleles.length} alternate alleles scored.`;
+}
+
 async function check() {
   const text = $("variant-input").value.trim();
   $("result").replaceChildren();
@@ -152,14 +143,11 @@ async function check() {
   busy($("check-button"), $("check-status"), "Scoring…");
   try {
     const answer = await withKey(() => call("variant-delta", body), $("check-error"), check);
-    const [result] = answer.results;
-    state.last = { result, body };
-    $("result").replaceChildren(resultCard(result, state.info, answer.window));
-    $("saturation").replaceChildren();
-    showError($("saturation-error"), null);
-    $("saturation-status").textContent = "";
-    $("saturation-panel").hidden = false;
-    $("check-status").textContent = `Scored ${result.variant}: delta ${signed(result.delta_score)}.`;
+    const [entry] = answer.results;
+    const { node, scored } = answerView(entry, state.info, answer.window);
+    $("result").replaceChildren(node);
+    offerSaturation(scored, body);
+    $("check-status").textContent = scoredWords(entry, scored);
   } catch (error) {
     $("check-status").textContent = "";
   } finally {
@@ -189,7 +177,8 @@ function checkVariant(variant) {
 // --- saturation ---------------------------------------------------------------------------------------
 
 async function saturation() {
-  const { result, body } = state.last;
+  const { scored, body } = state.last;
+  const result = scored[Number($("saturation-allele").value) || 0];
   const half = Number($("saturation-width").value);
   const start = Math.max(1, result.pos - half);
   const region = `${result.chrom}:${start}-${result.pos + half}`;
@@ -222,30 +211,55 @@ function labelCell(record) {
   return el("td", { title: code }, labelWords(record.label, record.label_reason));
 }
 
+/** The variant cell: what was written, and what an rsID or HGVS was resolved to. */
+function variantCell(input, variant) {
+  const resolved = variant && variant !== input ? [" → ", el("code", {}, variant)] : [];
+  return el("td", {}, input instanceof Node ? input : el("code", {}, input || variant), ...resolved);
+}
+
+function resultRow(number, input, r) {
+  const ok = r.status === "ok";
+  return el(
+    "tr",
+    { class: ok ? null : "failed" },
+    el("td", {}, number),
+    variantCell(input, r.variant),
+    el("td", { class: "num" }, ok ? signed(r.delta_score) : ""),
+    labelCell(r),
+    el("td", {}, ok ? r.warnings.join("; ") : `${r.error_type}: ${r.error_message}`),
+  );
+}
+
+/** Rows under an rsID's `multiple_alleles` row: each allele the server scored (or its error). */
+function alleleRows(record) {
+  const n = record.alleles.length;
+  return record.alleles.map((a, i) => {
+    const shown = a.error
+      ? { status: "error", error_type: a.error.type, error_message: a.error.message }
+      : { ...a, status: "ok", warnings: (a.warnings || []).map((w) => w.message || String(w)) };
+    const row = resultRow(`${record.row}.${i + 1}`, el("span", {}, `allele ${i + 1} of ${n}`), shown);
+    row.classList.add("allele");
+    return row;
+  });
+}
+
 function previewTable(records) {
   const shown = records.slice(0, 100);
-  const rows = shown.map((r) => {
-    const ok = r.status === "ok";
-    return el(
-      "tr",
-      { class: ok ? null : "failed" },
-      el("td", {}, r.row),
-      el("td", {}, el("code", {}, r.variant || r.input)),
-      el("td", { class: "num" }, ok ? signed(r.delta_score) : ""),
-      labelCell(r),
-      el("td", {}, ok ? r.warnings.join("; ") : `${r.error_type}: ${r.error_message}`),
-    );
-  });
+  const rows = shown.flatMap((r) => [resultRow(r.row, r.input, r), ...(r.alleles ? alleleRows(r) : [])]);
   const caption = records.length > shown.length
     ? `The first ${shown.length} of ${grouped(records.length)} rows; the download has them all.`
     : `${grouped(records.length)} rows.`;
+  const alleles = shown.some((r) => r.alleles)
+    ? " An rsID with several alternate alleles in dbSNP is one row of the download (multiple_alleles, as the " +
+      "CLI writes it); each of its alleles is scored, and shown under it here."
+    : "";
   return el(
     "div",
     { class: "scroll" },
     el(
       "table",
       { class: "results" },
-      el("caption", {}, caption),
+      el("caption", {}, caption + alleles),
       el("thead", {}, el("tr", {}, ...["row", "variant", "delta", "label", "note or error"].map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows),
     ),
