@@ -124,7 +124,9 @@ def describe(edit: Edit, bases: Bases, *, forward: bool) -> tuple[str, int, int,
     if ref:
         return "del", *span, ""
     size, point = len(edit.alt), edit.start
-    before = bases.get(point - size, point) if forward else bases.get(point, point + size)
+    lo, hi = (point - size, point) if forward else (point, point + size)
+    # Bases beyond the stretch read cannot show a repeat (as a shift stops at its edge): an insertion.
+    before = bases.get(lo, hi) if bases.start <= lo and hi <= bases.end else None
     if before == edit.alt:  # repeats the bases 5' of it (in this orientation): a duplication
         dup = (point - size, point - 1) if forward else (point + size - 1, point)
         return "dup", *dup, ""

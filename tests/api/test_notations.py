@@ -87,3 +87,22 @@ async def test_multi_allelic_rsid_is_one_entry_with_each_allele(
     assert plain["variant"] == "chr17:43119628:T:G"
     resolved = await post(app, "/resolve", {"variant": "rs999999901"})
     assert len(resolved.json()["results"][0]["resolutions"]) == 2
+
+
+async def test_an_rsid_allele_longer_than_the_bases_read_around_it_does_not_sink_its_siblings(
+    make_app: Callable[..., FastAPI], tmp_path: Path
+) -> None:
+    """A constructed record: alternates C and a 1,201-bp insertion at c.181. The insertion is longer
+    than the bases the resolver reads on each side (FLANK_BP), so whether it repeats the bases before
+    it cannot be read there: it is an ``ins`` (the shift stops at the edge), not an out_of_bounds
+    refusal of the whole rsID (which took the C allele down with it)."""
+    insertion = "A" + "C" * 1200
+    vcf = tmp_path / "rsids.vcf"
+    vcf.write_text(f"#CHROM\tPOS\tID\tREF\tALT\nchr17\t43106487\trs999999903\tA\tC,{insertion}\n")
+    app = make_app(annotation_sources=["bundled", "file"], rsid_vcf_hg38=vcf)
+    response = await post(app, "/resolve", {"variant": "rs999999903"})
+    assert response.status_code == 200, response.text
+    snv, long_insertion = response.json()["results"][0]["resolutions"]
+    assert snv["variant"] == "chr17:43106487:A:C"
+    assert long_insertion["variant"] == f"chr17:43106487:A:{insertion}"
+    assert "ins" in long_insertion["hgvs_g"]
