@@ -83,6 +83,20 @@ def score_file(client: Client, args: argparse.Namespace, options: Mapping[str, A
     return 0
 
 
+def _results(client: Client, rows: Sequence[InputRow], asked: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The genome the server used and its results for ``rows`` in order; a batch whose rsIDs mean more
+    variants than one request takes (``limit_exceeded`` counting ``variants``) is sent in halves."""
+    try:
+        response = client.variant_deltas([r.payload for r in rows if r.payload is not None], **asked)
+        return response.genome, list(response.results)
+    except BadRequestError as exc:
+        if exc.type != "limit_exceeded" or "variants" not in (exc.detail or {}) or len(rows) < 2:
+            raise
+    half = len(rows) // 2
+    genome, first = _results(client, rows[:half], asked)
+    return genome, first + _results(client, rows[half:], asked)[1]
+
+
 def score_rows(
     client: Client, batch: Sequence[InputRow], options: Mapping[str, Any], genome: str
 ) -> list[Record]:
@@ -98,23 +112,23 @@ def score_rows(
     for row_genome, rows in groups.items():
         asked = {**options, "genome": row_genome} if row_genome is not None else dict(options)
         try:
-            response = client.variant_deltas([r.payload for r in rows if r.payload is not None], **asked)
+            used_genome, results = _results(client, rows, asked)
         except BadRequestError as exc:
             if row_genome is None or exc.type != "unknown_genome":
                 raise
             records.update({r.index: error_record(r, row_genome, exc.type, exc.message) for r in rows})
             continue
-        for row, outcome in zip(rows, response.results, strict=True):
+        for row, outcome in zip(rows, results, strict=True):
             if isinstance(outcome, AlleleResults):
                 alleles = ", ".join(a.variant for a in outcome.alleles if not isinstance(a, VariantError))
                 message = (
                     f"{outcome.rsid} has {len(outcome.alleles)} alternate alleles ({alleles}): a file row "
                     "holds one variant, so give each as its own row (chrom pos ref alt)"
                 )
-                records[row.index] = error_record(row, response.genome, "multiple_alleles", message)
+                records[row.index] = error_record(row, used_genome, "multiple_alleles", message)
             elif isinstance(outcome, VariantError):
                 err = outcome.error
-                records[row.index] = error_record(row, response.genome, err.type, err.message)
+                records[row.index] = error_record(row, used_genome, err.type, err.message)
             else:
                 records[row.index] = scored_record(row, outcome.model_dump(mode="json"))
     return [records[row.index] for row in batch]

@@ -385,3 +385,29 @@ def test_rows_follow_their_own_genome_column(tmp_path: Path, capsys: pytest.Capt
         ("d", "hg38", "ok"),
     ]
     assert rows[2]["error_type"] == "unknown_genome" and "hg38 (GRCh38)" in rows[2]["error_message"]
+
+
+def test_a_batch_whose_rsids_mean_more_variants_than_a_request_takes_is_split(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A request counts each allele of an rsID against max_variants: three rows of two-allele rsIDs
+    are six variants, over a server limit of four. The CLI splits the batch instead of stopping (a
+    constructed rsID file; each row is answered multiple_alleles, as the CLI answers such rsIDs)."""
+    rsids = tmp_path / "rsids.vcf"
+    rsids.write_text(
+        "#CHROM\tPOS\tID\tREF\tALT\n"
+        + "".join(
+            f"chr17\t{43106487 + i}\trs99999991{i}\t{b}\t{alts}\n"
+            for i, (b, alts) in enumerate([("A", "G,T"), ("C", "G,T"), ("T", "A,G")])
+        )
+    )
+    app = bundled_app(annotation_sources=["bundled", "file"], rsid_vcf_hg38=rsids, max_variants=4)
+    source = tmp_path / "in.tsv"
+    source.write_text("variant\nrs999999910\nrs999999911\nrs999999912\nchr17:43119628:T:G\n")
+    out = tmp_path / "out.tsv"
+    with LiveServer(app) as server:
+        code = main(["--url", server.url, "variant-delta", "--input", str(source), "--output", str(out)])
+    assert code == 0, capsys.readouterr().err
+    rows = read_tsv_output(out)
+    assert [r["status"] for r in rows] == ["error", "error", "error", "ok"]
+    assert {r["error_type"] for r in rows[:3]} == {"multiple_alleles"}
