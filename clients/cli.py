@@ -101,24 +101,8 @@ def _delta_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Score DNA variants with the Evo 2 service.",
-        parents=[_connection_options(inherited=False)],
-        epilog="run 'evo2-variant COMMAND --help' for a command's options and examples",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    parent = _connection_options(inherited=True)
-
-    health = _command(commands, "health", parent, "is the service up? (GET /health)")
-    health.add_argument("--json", action="store_true", help="print the whole answer as JSON")
-    health.set_defaults(run=run_health)
-
-    info = _command(commands, "info", parent, "model, calibration, defaults and limits (GET /info)")
-    info.add_argument("--json", action="store_true", help="print the whole document as JSON")
-    info.set_defaults(run=run_info)
-
+def _variant_delta_command(commands: Any, parent: argparse.ArgumentParser) -> None:
+    """``variant-delta`` (alias ``score``): variants as arguments or a file."""
     delta = _command(
         commands,
         "variant-delta",
@@ -143,6 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     delta.add_argument("--no-progress", action="store_true", help="no progress bar")
     delta.set_defaults(run=run_variant_delta)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Score DNA variants with the Evo 2 service.",
+        parents=[_connection_options(inherited=False)],
+        epilog="run 'evo2-variant COMMAND --help' for a command's options and examples",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parent = _connection_options(inherited=True)
+
+    health = _command(commands, "health", parent, "is the service up? (GET /health)")
+    health.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    health.set_defaults(run=run_health)
+
+    info = _command(commands, "info", parent, "model, calibration, defaults and limits (GET /info)")
+    info.add_argument("--json", action="store_true", help="print the whole document as JSON")
+    info.set_defaults(run=run_info)
+
+    _variant_delta_command(commands, parent)
 
     resolve = _command(
         commands, "resolve", parent, "notations to genomic variants, not scored (POST /resolve)"
