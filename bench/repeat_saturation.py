@@ -16,22 +16,23 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "chr17:43119565-43119628"  # 64 positions ending at the BRCA1 example variant
 
 
-async def _windows(app: object, scorer: object, region: str) -> list[int]:
+async def _windows(app: Any, scorer: Any, region: str) -> list[int]:
     import httpx
 
-    transport = httpx.ASGITransport(app)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app)
     counts = []
     async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=None) as client:
         for _ in range(2):
-            before = scorer.stats.snapshot()  # type: ignore[attr-defined]
+            before = scorer.stats.snapshot()
             response = await client.post("/saturation", json={"region": region, "genome": "hg38"})
             response.raise_for_status()
-            counts.append(int(scorer.stats.snapshot()["sequences"] - before["sequences"]))  # type: ignore[attr-defined]
+            counts.append(int(scorer.stats.snapshot()["sequences"] - before["sequences"]))
     return counts
 
 

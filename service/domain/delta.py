@@ -94,12 +94,8 @@ def reduce_pair(
     denominator (len - 1). Positions before it see identical input, so in exact arithmetic the two
     give the same delta; the suffix drops the round-off noise of the shared prefix.
     """
-    return pair_sums(ref_lp, alt_lp, ref_seq, alt_seq).scores(method == "suffix")
-
-
-def pair_sums(ref_lp: np.ndarray, alt_lp: np.ndarray, ref_seq: str, alt_seq: str) -> PairSums:
-    """What the deltas need from a pair: sums over all positions and from the first difference − 1."""
-    return PairSums.of(ref_lp, alt_lp, max(0, first_difference(ref_seq, alt_seq) - 1))
+    start = max(0, first_difference(ref_seq, alt_seq) - 1)
+    return PairSums.of(ref_lp, alt_lp, start).scores(method == "suffix")
 
 
 def strand_sequences(seq: str, reverse: bool) -> tuple[str, ...]:

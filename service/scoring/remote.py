@@ -125,7 +125,7 @@ class RemoteScorer:
             [(groups[i].ref, list(groups[i].alts), groups[i].need_ref) for i in call] for call in calls
         ]
         outputs = self._run(self._call_groups, batches)
-        results: list[GroupLogProbs | None] = [None] * len(groups)
+        results: dict[int, GroupLogProbs] = {}
         for call, answers in zip(calls, outputs, strict=True):
             for index, answer in zip(call, answers, strict=True):
                 results[index] = _checked_group(groups[index], answer)
@@ -135,7 +135,7 @@ class RemoteScorer:
             tokens=sum(g.tokens for g in groups),
             seconds=time.perf_counter() - started,
         )
-        return [r if r is not None else GroupLogProbs(None, ()) for r in results]
+        return [results[i] for i in range(len(groups))]  # plan_groups puts every group in one call
 
     def plan_groups(self, groups: Sequence[PrefixGroup]) -> list[list[int]]:
         """Indices of ``groups`` per call: one window length per call, at most ``call_tokens`` bases

@@ -24,10 +24,11 @@ PROBES = {
     "Evo2Model": (
         "import numpy, torch, service.compose, service.scoring.evo2, importlib.util as u\n"
         "assert all(u.find_spec(m) for m in ('evo2', 'vortex')), 'evo2/vtx missing'\n"
+        "import service.scoring.prefix\n"  # gpu_log_probs_continued's
         "md.gpu_settings(md.DEPLOY)"
     ),
-    "web": "app = md.web_app(lambda seqs: [])\nassert app.title",
-    "BulkWorker": "import service.jobs.bulk\nmd.bulk_engine(lambda seqs: [])",
+    "web": "app = md.web_app(lambda seqs: [], continued_fn=lambda groups: [])\nassert app.title",
+    "BulkWorker": "import service.jobs.bulk\nmd.bulk_engine(lambda seqs: [], continued_fn=lambda groups: [])",
     "fetch_weights": "from huggingface_hub import hf_hub_download",
     "fetch_genome": "import pysam, service.jobs.reference",
     "run_gpu_benchmark": "import sys; sys.path.insert(0, 'bench'); import gpu_evo2_7b",
